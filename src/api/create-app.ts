@@ -1,0 +1,60 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from './app-context.ts';
+import { installAuthHook } from './auth-hook.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { artifactRoutes } from './routes/artifact-routes.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { registryRoutes } from './routes/registry-routes.ts';
+import { systemRoutes } from './routes/system-routes.ts';
+import { trackingRoutes } from './routes/tracking-routes.ts';
+
+export const apiVersion = '0.1.0';
+
+/** Builds the HTTP app: control plane under /api/v1, probes and metrics at the root. */
+export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.server.bodyLimitBytes,
+    // Per-request lines would dominate the log; latency lives in the Prometheus histogram instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  // Binary bodies (artifacts, model files) arrive as a stream for the route to pipe onward.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Keel API', version: apiVersion, description: 'Keel control plane: auth, audit, tracking, registry.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(async (root) => systemRoutes(root, ctx));
+  await app.register(
+    async (api) => {
+      installAuthHook(api, ctx);
+      await api.register(authRoutes(ctx));
+      await api.register(trackingRoutes(ctx));
+      await api.register(artifactRoutes(ctx));
+      await api.register(registryRoutes(ctx));
+    },
+    { prefix: '/api/v1' },
+  );
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,187 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError, type Clock, newId, type Transactor } from '../core/index.ts';
+import { recordAudit } from './audit-service.ts';
+import type { ApiKeyRecord, ApiKeyStore, AuditStore, Project, ProjectStore } from './auth-stores.ts';
+import { authorize, type Principal, type Role, roles, systemPrincipal } from './roles.ts';
+
+export interface AuthStores {
+  projects: ProjectStore;
+  apiKeys: ApiKeyStore;
+  audit: AuditStore;
+}
+
+export const defaultProjectName = 'default';
+const keyPattern = /^keel_([0-9a-z]{16})_([0-9a-f]{64})$/;
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export interface CreateKeyInput {
+  name?: string;
+  role: Role;
+  /** Project names or ids; `*` for every project. */
+  projects: string[];
+  expiresAt?: number | null;
+}
+
+export type PublicKey = Omit<ApiKeyRecord, 'secretHash'> & { status: 'active' | 'revoked' | 'expired' };
+
+export class AuthService {
+  /** Verified keys, briefly: saves a query per request; revocation here clears it at once. */
+  private readonly cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+
+  constructor(
+    private readonly tx: Transactor<AuthStores>,
+    private readonly clock: Clock,
+    private readonly cacheMs = 5000,
+  ) {}
+
+  /** The audit log, read through `listAudit` which applies the caller's project scope. */
+  get auditStore(): AuditStore {
+    return this.tx.stores.audit;
+  }
+
+  /** Creates the default project; on an empty key table, an admin key (returned once). */
+  async bootstrap(createAdmin: boolean): Promise<{ adminKey: string | null }> {
+    if (!(await this.tx.stores.projects.getByName(defaultProjectName))) {
+      await this.createProject(systemPrincipal, { name: defaultProjectName, description: 'Default project' }).catch((e) => {
+        if (!(e instanceof AppError && e.code === 'ALREADY_EXISTS')) throw e;
+      });
+    }
+    if (!createAdmin || (await this.tx.stores.apiKeys.count()) > 0) return { adminKey: null };
+    const { key } = await this.createKey(systemPrincipal, { name: 'bootstrap-admin', role: 'admin', projects: ['*'] });
+    return { adminKey: key };
+  }
+
+  async createProject(actor: Principal, input: { name: string; description?: string }): Promise<Project> {
+    authorize(actor, 'project:write');
+    const project: Project = {
+      id: newId('project'),
+      name: input.name,
+      description: input.description ?? '',
+      createdAt: this.clock.now(),
+      createdBy: actor.id,
+    };
+    await this.tx.transaction(async (s) => {
+      await s.projects.create(project);
+      await recordAudit(s.audit, this.clock, actor, {
+        action: 'project.create',
+        resourceType: 'project',
+        resourceId: project.id,
+        projectId: project.id,
+        after: { name: project.name },
+      });
+    });
+    return project;
+  }
+
+  async listProjects(actor: Principal): Promise<Project[]> {
+    authorize(actor, 'project:read');
+    const all = await this.tx.stores.projects.list();
+    return actor.projects === '*' ? all : all.filter((p) => (actor.projects as ReadonlySet<string>).has(p.id));
+  }
+
+  /** Resolves a project by name or id, checking the caller may use it for `action`. */
+  async resolveProject(nameOrId: string): Promise<Project> {
+    const s = this.tx.stores.projects;
+    const p = nameOrId.startsWith('prj_') ? await s.get(nameOrId) : await s.getByName(nameOrId);
+    if (!p) throw new AppError('NOT_FOUND', `project '${nameOrId}' does not exist`);
+    return p;
+  }
+
+  async createKey(actor: Principal, input: CreateKeyInput): Promise<{ id: string; key: string; record: PublicKey }> {
+    authorize(actor, 'key:manage');
+    if (!roles.includes(input.role)) throw new AppError('VALIDATION_FAILED', `unknown role '${input.role}'`);
+    if (input.projects.length === 0) throw new AppError('VALIDATION_FAILED', 'a key needs at least one project or "*"');
+    const projectIds = input.projects.includes('*')
+      ? ['*']
+      : [...new Set(await Promise.all(input.projects.map(async (p) => (await this.resolveProject(p)).id)))];
+    const now = this.clock.now();
+    if (input.expiresAt != null && input.expiresAt <= now) {
+      throw new AppError('VALIDATION_FAILED', 'expiresAt must be in the future');
+    }
+    const id = newId('apiKey');
+    const secret = randomBytes(32).toString('hex');
+    const record: ApiKeyRecord = {
+      id,
+      name: input.name ?? `${input.role}-key`,
+      secretHash: hashSecret(secret),
+      role: input.role,
+      projects: projectIds,
+      createdAt: now,
+      createdBy: actor.id,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+    };
+    await this.tx.transaction(async (s) => {
+      await s.apiKeys.create(record);
+      await recordAudit(s.audit, this.clock, actor, {
+        action: 'key.create',
+        resourceType: 'api_key',
+        resourceId: id,
+        after: { name: record.name, role: record.role, projects: projectIds, expiresAt: record.expiresAt },
+      });
+    });
+    return { id, key: `keel_${id.slice(4)}_${secret}`, record: this.toPublic(record) };
+  }
+
+  async listKeys(actor: Principal): Promise<PublicKey[]> {
+    authorize(actor, 'key:manage');
+    return (await this.tx.stores.apiKeys.list()).map((k) => this.toPublic(k));
+  }
+
+  async revokeKey(actor: Principal, id: string): Promise<PublicKey> {
+    authorize(actor, 'key:manage');
+    const record = await this.tx.transaction(async (s) => {
+      const existing = await s.apiKeys.get(id);
+      if (!existing) throw new AppError('NOT_FOUND', `key '${id}' does not exist`);
+      if (existing.revokedAt !== null) throw new AppError('INVALID_STATE', `key '${id}' is already revoked`);
+      const at = this.clock.now();
+      await s.apiKeys.revoke(id, at);
+      await recordAudit(s.audit, this.clock, actor, {
+        action: 'key.revoke',
+        resourceType: 'api_key',
+        resourceId: id,
+        before: { revokedAt: null },
+        after: { revokedAt: at },
+      });
+      return { ...existing, revokedAt: at };
+    });
+    this.cache.delete(id);
+    return this.toPublic(record);
+  }
+
+  /** Turns a bearer token into a principal, or throws UNAUTHENTICATED. */
+  async authenticate(token: string | undefined): Promise<Principal> {
+    if (!token) throw new AppError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key>');
+    const m = keyPattern.exec(token);
+    if (!m) throw new AppError('UNAUTHENTICATED', 'malformed API key');
+    const id = `key_${m[1]}`;
+    const now = this.clock.now();
+    const cached = this.cache.get(id);
+    let record = cached && cached.until > now ? cached.record : undefined;
+    if (!record) {
+      record = (await this.tx.stores.apiKeys.get(id)) ?? undefined;
+      if (record) this.cache.set(id, { record, until: now + this.cacheMs });
+    }
+    const presented = Buffer.from(hashSecret(m[2] ?? ''), 'hex');
+    const stored = record ? Buffer.from(record.secretHash, 'hex') : Buffer.alloc(32);
+    const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
+    if (!record || !matches) throw new AppError('UNAUTHENTICATED', 'unknown API key');
+    if (record.revokedAt !== null) throw new AppError('UNAUTHENTICATED', 'this API key was revoked');
+    if (record.expiresAt !== null && record.expiresAt <= now) {
+      throw new AppError('UNAUTHENTICATED', 'this API key has expired');
+    }
+    return {
+      id: record.id,
+      name: record.name,
+      role: record.role as Role,
+      projects: record.projects.includes('*') ? '*' : new Set(record.projects),
+    };
+  }
+
+  private toPublic(k: ApiKeyRecord): PublicKey {
+    const { secretHash: _h, ...rest } = k;
+    const status =
+      k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= this.clock.now() ? 'expired' : 'active';
+    return { ...rest, status };
+  }
+}

@@ -1,0 +1,101 @@
+import { exitCodeFor } from '../core/index.ts';
+
+/** An error answered by the server (or a failure to reach it), with the server's stable code. */
+export class KeelApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'KeelApiError';
+  }
+
+  /** The CLI exit code the error registry assigns to this code. */
+  get exitCode(): number {
+    return exitCodeFor(this.code);
+  }
+}
+
+export interface HttpOptions {
+  url: string;
+  apiKey?: string | undefined;
+  /** Per-request timeout; uploads of big files may need more. */
+  timeoutMs?: number;
+}
+
+export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
+
+function buildUrl(base: string, path: string, query?: Query): string {
+  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
+    else url.searchParams.set(k, String(v));
+  }
+  return url.toString();
+}
+
+/** Thin fetch wrapper: JSON in, JSON out, server errors raised as KeelApiError. */
+export class HttpClient {
+  constructor(private readonly opts: HttpOptions) {}
+
+  get baseUrl(): string {
+    return this.opts.url;
+  }
+
+  async request(
+    method: string,
+    path: string,
+    init: {
+      query?: Query;
+      json?: unknown;
+      body?: BodyInit | AsyncIterable<Uint8Array>;
+      headers?: Record<string, string>;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    let body: BodyInit | AsyncIterable<Uint8Array> | undefined = init.body;
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    }
+    const timeoutMs = init.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
+    let res: Response;
+    try {
+      res = await fetch(buildUrl(this.opts.url, path, init.query), {
+        method,
+        headers,
+        body: body as BodyInit,
+        signal: AbortSignal.timeout(timeoutMs),
+        // Streaming request bodies need half-duplex in Node's fetch.
+        ...(body && typeof body === 'object' && Symbol.asyncIterator in body ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      throw new KeelApiError(0, 'CONNECTION_FAILED', `cannot reach Keel at ${this.opts.url} (${cause})`);
+    }
+    if (res.ok) return res;
+    let payload: { error?: { code?: string; message?: string; details?: unknown } } = {};
+    try {
+      payload = (await res.json()) as typeof payload;
+    } catch {
+      // Not JSON: keep the status as the message.
+    }
+    throw new KeelApiError(
+      res.status,
+      payload.error?.code ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'),
+      payload.error?.message ?? `HTTP ${res.status}`,
+      payload.error?.details,
+    );
+  }
+
+  async json<T>(method: string, path: string, init: Parameters<HttpClient['request']>[2] = {}): Promise<T> {
+    const res = await this.request(method, path, init);
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+}

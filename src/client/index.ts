@@ -1,0 +1,9 @@
+export { HttpClient, KeelApiError } from './http.ts';
+export {
+  KeelClient,
+  type KeelClientOptions,
+  type RegisteredVersion,
+  type RegisterModelOptions,
+  type StartRunOptions,
+} from './keel-client.ts';
+export { type ParamValue, RunHandle } from './run-handle.ts';

@@ -1,0 +1,169 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+const sqliteStorage = z.object({
+  driver: z.literal('sqlite'),
+  /** Defaults to `<dataDir>/keel.db`. `:memory:` keeps everything in RAM (tests). */
+  path: z.string().optional(),
+});
+const postgresStorage = z.object({
+  driver: z.literal('postgres'),
+  url: z.string().min(1),
+  poolSize: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+/** The one config schema. Parsed once, frozen, passed to every `create*` function. */
+export const configSchema = z.object({
+  dataDir: z.string().default('./.keel'),
+  server: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(7878),
+      /** Largest JSON body accepted; artifact uploads stream and have their own limit. */
+      bodyLimitBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
+      artifactLimitBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(5 * 1024 * 1024 * 1024),
+      modelUploadLimitBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024 * 1024),
+    })
+    .default({
+      host: '127.0.0.1',
+      port: 7878,
+      bodyLimitBytes: 4 * 1024 * 1024,
+      artifactLimitBytes: 5 * 1024 * 1024 * 1024,
+      modelUploadLimitBytes: 1024 * 1024 * 1024,
+    }),
+  storage: z.discriminatedUnion('driver', [sqliteStorage, postgresStorage]).default({ driver: 'sqlite' }),
+  blobs: z.object({ dir: z.string().optional() }).default({}),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .default({ level: 'info' }),
+  auth: z
+    .object({
+      /** On first start with no keys, create an admin key and write it to `<dataDir>/admin.key`. */
+      bootstrapAdmin: z.boolean().default(true),
+    })
+    .default({ bootstrapAdmin: true }),
+});
+
+export type KeelConfig = Readonly<z.infer<typeof configSchema>>;
+export type StorageConfig = KeelConfig['storage'];
+
+type Plain = Record<string, unknown>;
+
+/** Env vars that map onto config paths. Only this module reads `process.env`. */
+const envPaths: Record<string, string[]> = {
+  KEEL_DATA_DIR: ['dataDir'],
+  KEEL_HOST: ['server', 'host'],
+  KEEL_PORT: ['server', 'port'],
+  KEEL_BODY_LIMIT_BYTES: ['server', 'bodyLimitBytes'],
+  KEEL_STORAGE_DRIVER: ['storage', 'driver'],
+  KEEL_STORAGE_URL: ['storage', 'url'],
+  KEEL_STORAGE_PATH: ['storage', 'path'],
+  KEEL_BLOB_DIR: ['blobs', 'dir'],
+  KEEL_LOG_LEVEL: ['log', 'level'],
+};
+
+function setPath(target: Plain, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Plain;
+  }
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const prev = out[k];
+    out[k] =
+      typeof v === 'object' && v !== null && !Array.isArray(v) && typeof prev === 'object' && prev !== null
+        ? deepMerge(prev as Plain, v as Plain)
+        : v;
+  }
+  return out;
+}
+
+export interface LoadConfigOptions {
+  /** Path to a YAML file; by default `./keel.yaml` when it exists. */
+  file?: string;
+  env?: Record<string, string | undefined>;
+  /** Values from command-line flags, already shaped like the config. */
+  overrides?: Plain;
+}
+
+/** defaults ← keel.yaml ← KEEL_* env ← flags, validated once. */
+export function loadConfig(opts: LoadConfigOptions = {}): KeelConfig {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.KEEL_CONFIG ?? (existsSync('keel.yaml') ? 'keel.yaml' : undefined);
+  let fromFile: Plain = {};
+  if (file) {
+    try {
+      fromFile = (parseYaml(readFileSync(resolve(file), 'utf8')) as Plain | null) ?? {};
+    } catch (e) {
+      throw new AppError('CONFIG_INVALID', `cannot read config file ${file}: ${(e as Error).message}`);
+    }
+  }
+  const fromEnv: Plain = {};
+  for (const [name, path] of Object.entries(envPaths)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(fromEnv, path, value);
+  }
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new AppError('CONFIG_INVALID', `invalid configuration: ${z.prettifyError(parsed.error)}`, parsed.error.issues);
+  }
+  return deepFreeze(parsed.data);
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (typeof obj === 'object' && obj !== null) {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}
+
+/** What the CLI and SDK need to reach a server. */
+export const clientConfigSchema = z.object({
+  url: z.string().url().default('http://127.0.0.1:7878'),
+  apiKey: z.string().optional(),
+});
+export type ClientConfig = z.infer<typeof clientConfigSchema>;
+
+export function loadClientConfig(
+  flags: { url?: string | undefined; apiKey?: string | undefined } = {},
+  env: Record<string, string | undefined> = process.env,
+): ClientConfig {
+  return clientConfigSchema.parse({
+    url: flags.url ?? env.KEEL_URL ?? undefined,
+    apiKey: flags.apiKey ?? env.KEEL_API_KEY ?? undefined,
+  });
+}
+
+/** Test-only service addresses; CI exports them, and tests read them through here. */
+export function testServiceEnv(env: Record<string, string | undefined> = process.env) {
+  return {
+    ci: env.CI === 'true',
+    postgresUrl: env.KEEL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    redisUrl: env.KEEL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    natsUrl: env.KEEL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
+  };
+}
