@@ -1,0 +1,35 @@
+/**
+ * `npm run bench -- <name> [--flags]`: runs one benchmark. Each benchmark is `bench/<name>.ts`
+ * exporting `run(args)`; it is imported only when chosen, so one benchmark's heavy dependencies
+ * never slow another down.
+ */
+interface BenchEntry {
+  summary: string;
+  load: () => Promise<{ run(args: string[]): Promise<void> }>;
+}
+
+const benchmarks: Record<string, BenchEntry> = {
+  tracking: {
+    summary: 'run search (20 clients) and log-batch latency vs the same SQL run directly; --quick, --postgres',
+    load: () => import('./tracking.ts'),
+  },
+};
+
+function usage(problem: string): never {
+  const width = Math.max(...Object.keys(benchmarks).map((n) => n.length));
+  const list = Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(width)}  ${b.summary}`);
+  process.stderr.write(`${problem}\nusage: npm run bench -- <name> [--flags]\n\navailable benchmarks:\n${list.join('\n')}\n`);
+  process.exit(2);
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || name.startsWith('-')) usage('no benchmark named');
+const entry = Object.hasOwn(benchmarks, name) ? benchmarks[name] : undefined;
+if (!entry) usage(`unknown benchmark '${name}'`);
+
+try {
+  await (await entry.load()).run(args);
+} catch (e) {
+  process.stderr.write(`\nbenchmark '${name}' failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+}
