@@ -27,6 +27,7 @@ export type PublicKey = Omit<ApiKeyRecord, 'secretHash'> & { status: 'active' | 
 export class AuthService {
   /** Verified keys, briefly: saves a query per request; revocation here clears it at once. */
   private readonly cache = new Map<string, { record: ApiKeyRecord; until: number }>();
+  private readonly projectCache = new Map<string, Project>();
 
   constructor(
     private readonly tx: Transactor<AuthStores>,
@@ -81,9 +82,16 @@ export class AuthService {
 
   /** Resolves a project by name or id, checking the caller may use it for `action`. */
   async resolveProject(nameOrId: string): Promise<Project> {
+    // Projects are never renamed or deleted, so a found one can be remembered for good.
+    const cached = this.projectCache.get(nameOrId);
+    if (cached) return cached;
     const s = this.tx.stores.projects;
     const p = nameOrId.startsWith('prj_') ? await s.get(nameOrId) : await s.getByName(nameOrId);
     if (!p) throw new AppError('NOT_FOUND', `project '${nameOrId}' does not exist`);
+    if (this.projectCache.size < 10_000) {
+      this.projectCache.set(p.id, p);
+      this.projectCache.set(p.name, p);
+    }
     return p;
   }
 

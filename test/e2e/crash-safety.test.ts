@@ -34,7 +34,7 @@ async function upload(url: string, key: string, runId: string, path: string, see
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
     body: slowBody(seed, chunks, delayMs),
     duplex: 'half',
-  } as RequestInit);
+  } as unknown as RequestInit);
   if (res.status !== 201) throw new Error(`upload ${path}: ${res.status}`);
   return { path, seed, chunks };
 }
