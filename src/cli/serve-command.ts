@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../core/index.ts';
-import { createKeel } from '../main.ts';
 
 /** `keel serve`: the platform with embedded storage, in the foreground. */
 export function registerServeCommand(program: Command): void {
@@ -21,6 +20,8 @@ export function registerServeCommand(program: Command): void {
       if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
       if (opts.storageUrl !== undefined) overrides.storage = { driver: 'postgres', url: opts.storageUrl };
       const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
+      // Loaded here, not at the top: the server stack is heavy and every other command would pay for it at startup.
+      const { createKeel } = await import('../main.ts');
       const keel = await createKeel(config);
       const address = await keel.app.listen({ host: config.server.host, port: config.server.port });
       const url = address.replace('[::1]', 'localhost');

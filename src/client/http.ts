@@ -75,7 +75,9 @@ export class HttpClient {
         ...(body && typeof body === 'object' && Symbol.asyncIterator in body ? { duplex: 'half' } : {}),
       } as RequestInit);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      // undici puts the reason (ECONNREFUSED, "bad port", a timeout) on `cause`; say it so it can be fixed.
+      const inner = (e as { cause?: { code?: string; message?: string } }).cause;
+      const cause = inner?.code ?? inner?.message ?? (e as Error).name;
       throw new KeelApiError(0, 'CONNECTION_FAILED', `cannot reach Keel at ${this.opts.url} (${cause})`);
     }
     if (res.ok) return res;

@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { loadClientConfig } from '../core/index.ts';
 import type { AliasMove, ModelSignature, ModelVersion } from '../registry/index.ts';
-import type { Experiment, RunInput, RunWithData } from '../tracking/index.ts';
+import type { Artifact, Experiment, KeyValue, Metric, RunInput, RunStatus, RunWithData } from '../tracking/index.ts';
 import { HttpClient, type Query } from './http.ts';
-import { type ParamValue, RunHandle } from './run-handle.ts';
+import { type ParamValue, RunHandle, uploadRunArtifact } from './run-handle.ts';
 
 export interface KeelClientOptions {
   /** Default: KEEL_URL, else http://127.0.0.1:7878. */
@@ -89,6 +89,26 @@ export class KeelClient {
 
   getRun(id: string): Promise<RunWithData> {
     return this.http.json('GET', `api/v1/runs/${encodeURIComponent(id)}`);
+  }
+
+  /** One atomic batch to an existing run, for callers that did not start it (the CLI). */
+  async logBatch(runId: string, batch: { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] }): Promise<void> {
+    await this.http.json('POST', `api/v1/runs/${encodeURIComponent(runId)}/log`, { json: batch });
+  }
+
+  endRun(runId: string, status: RunStatus = 'FINISHED'): Promise<RunWithData> {
+    return this.http.json('PATCH', `api/v1/runs/${encodeURIComponent(runId)}`, { json: { status } });
+  }
+
+  /** Streams a local file to a run's artifacts at `artifactPath` (default: the file name). */
+  uploadArtifact(runId: string, localPath: string, artifactPath?: string): Promise<Artifact> {
+    return uploadRunArtifact(this.http, runId, localPath, artifactPath);
+  }
+
+  listArtifacts(runId: string, path?: string) {
+    return this.http.json<{ artifacts: Artifact[] }>('GET', `api/v1/runs/${encodeURIComponent(runId)}/artifacts`, {
+      query: { path },
+    });
   }
 
   searchRuns(

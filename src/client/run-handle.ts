@@ -78,14 +78,8 @@ export class RunHandle {
   }
 
   /** Streams a local file to the run's artifacts at `artifactPath` (default: the file name). */
-  async logArtifact(localPath: string, artifactPath = basename(localPath)): Promise<Artifact> {
-    const size = (await stat(localPath)).size;
-    const encoded = artifactPath.split('/').map(encodeURIComponent).join('/');
-    return this.http.json<Artifact>('PUT', `api/v1/runs/${this.id}/artifacts/${encoded}`, {
-      body: createReadStream(localPath),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      timeoutMs: 60 * 60_000,
-    });
+  logArtifact(localPath: string, artifactPath = basename(localPath)): Promise<Artifact> {
+    return uploadRunArtifact(this.http, this.id, localPath, artifactPath);
   }
 
   /** Flushes metrics, then marks the run FINISHED (or the given status). */
@@ -98,4 +92,20 @@ export class RunHandle {
     }
     return this.http.json<RunWithData>('PATCH', `api/v1/runs/${this.id}`, { json: { status } });
   }
+}
+
+/** Shared by RunHandle and KeelClient: the CLI uploads to runs it did not start in this process. */
+export async function uploadRunArtifact(
+  http: HttpClient,
+  runId: string,
+  localPath: string,
+  artifactPath = basename(localPath),
+): Promise<Artifact> {
+  const size = (await stat(localPath)).size;
+  const encoded = artifactPath.split('/').map(encodeURIComponent).join('/');
+  return http.json<Artifact>('PUT', `api/v1/runs/${encodeURIComponent(runId)}/artifacts/${encoded}`, {
+    body: createReadStream(localPath),
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    timeoutMs: 60 * 60_000,
+  });
 }
