@@ -12,6 +12,9 @@ export const newAuthMemoryState = (): AuthMemoryState => ({ projects: new Map(),
 
 type Holder = { auth: AuthMemoryState };
 
+// Code-unit order, as SQLite's BINARY collation sorts, not localeCompare's linguistic order.
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export class FakeProjectStore implements ProjectStore {
   constructor(private readonly holder: Holder) {}
   private get s() {
@@ -32,7 +35,7 @@ export class FakeProjectStore implements ProjectStore {
     return p ? { ...p } : null;
   }
   async list() {
-    return [...this.s.projects.values()].sort((a, b) => a.name.localeCompare(b.name)).map((p) => ({ ...p }));
+    return [...this.s.projects.values()].sort((a, b) => byCodeUnits(a.name, b.name)).map((p) => ({ ...p }));
   }
 }
 
@@ -50,7 +53,7 @@ export class FakeApiKeyStore implements ApiKeyStore {
   }
   async list() {
     return [...this.s.keys.values()]
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      .sort((a, b) => a.createdAt - b.createdAt || byCodeUnits(a.id, b.id))
       .map((k) => ({ ...k, projects: [...k.projects] }));
   }
   async revoke(id: string, at: number) {
@@ -64,7 +67,8 @@ export class FakeApiKeyStore implements ApiKeyStore {
   }
 }
 
-const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+// Safe integers only: a larger number overflows Postgres's bigint and fails the query.
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v);
 
 export class FakeAuditStore implements AuditStore {
   constructor(private readonly holder: Holder) {}

@@ -31,15 +31,17 @@ export class FakeBlobStore implements BlobStore {
     return data;
   }
 
+  // Copies out, as the filesystem store reads fresh bytes: a caller mutating its buffer must not change the blob.
   async open(digest: string): Promise<Readable> {
-    return Readable.from([this.get(digest)]);
+    return Readable.from([Buffer.from(this.get(digest))]);
   }
 
   async read(digest: string): Promise<Buffer> {
-    return this.get(digest);
+    return Buffer.from(this.get(digest));
   }
 
   async stat(digest: string): Promise<BlobInfo | null> {
+    if (!digestPattern.test(digest)) throw new AppError('BAD_REQUEST', `'${digest}' is not a sha256 digest`);
     const data = this.blobs.get(digest);
     return data ? { digest, size: data.length } : null;
   }

@@ -4,11 +4,10 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { AppError, type KeelConfig, type StorageConfig } from '../../core/index.ts';
-import { migrateToLatest } from './migrations.ts';
+import { migrateToLatest } from './migrations/index.ts';
 import type { Database, SqlDialectName } from './schema.ts';
 
 export type { SqlDialectName };
-
 
 export interface SqlDatabase {
   db: Kysely<Database>;

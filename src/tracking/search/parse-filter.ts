@@ -42,6 +42,12 @@ function tokenize(src: string): Token[] {
       if (j >= src.length) fail('unterminated quoted string', i);
       out.push(c === '`' ? { t: 'ident', v, pos: i } : { t: 'str', v, pos: i });
       i = j + 1;
+    } else if (/[0-9]/.test(c) && src[i - 1] === '.' && out.at(-1)?.t === 'punct') {
+      // Right after a key's dot (`metrics.layer.0.loss`) digits start a key part: read as a
+      // number, `0.` would swallow the next dot.
+      const m = /^[A-Za-z0-9_][A-Za-z0-9_-]*/.exec(src.slice(i)) as RegExpExecArray;
+      out.push({ t: 'ident', v: m[0], pos: i });
+      i += m[0].length;
     } else if (/[0-9]/.test(c) || ((c === '-' || c === '+') && /[0-9.]/.test(src[i + 1] ?? ''))) {
       const m = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/.exec(src.slice(i));
       if (!m) fail('bad number', i);
@@ -140,8 +146,12 @@ class Parser {
   private parseUnary(): FilterNode {
     const tok = this.peek();
     if (this.isWord(tok, 'not')) {
+      // `not` nests like a parenthesis: a long chain overflows SQLite's expression depth (1000).
+      if (++this.depth > 50) fail('filter nests too deeply', tok.pos);
       this.next();
-      return { op: 'not', arg: this.parseUnary() };
+      const arg = this.parseUnary();
+      this.depth--;
+      return { op: 'not', arg };
     }
     if (tok.t === 'punct' && tok.v === '(') {
       if (++this.depth > 50) fail('filter nests too deeply', tok.pos);
@@ -235,6 +245,11 @@ function checkValues(node: FilterNode, pos: number): FilterNode {
   for (const v of values) {
     if (numeric && typeof v !== 'number') fail(`${describe(node.field)} is numeric: compare it with a number`, pos);
     if (!numeric && typeof v !== 'string') fail(`${describe(node.field)} is a string: quote the value`, pos);
+    if (typeof v === 'number' && !Number.isFinite(v)) fail(`${describe(node.field)}: the number is out of range`, pos);
+    // Times are integer epoch ms in bigint columns: Postgres refuses a fraction or a value past 2^63 there.
+    if (typeof v === 'number' && node.field.kind === 'attribute' && !Number.isSafeInteger(v)) {
+      fail(`${describe(node.field)} is epoch milliseconds: compare it with an integer`, pos);
+    }
   }
   if (node.op === 'cmp' && numeric && (node.cmp === 'like' || node.cmp === 'ilike')) {
     fail(`like/ilike apply to strings, not to ${describe(node.field)}`, pos);
