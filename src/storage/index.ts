@@ -7,3 +7,5 @@ export type * from './sql/schema.ts';
 export { isUniqueViolation, parseJsonColumn } from './sql/sql-errors.ts';
 export type { StoreFactory } from './transactor.ts';
 export { MemoryTransactor, SqlTransactor } from './transactor.ts';
+export { type AnalyticsEngine, createAnalyticsEngine, duckError, type Row, type SqlValue } from './offline/duckdb-engine.ts';
+export { entityKey, type OnlineReadRequest, type OnlineReadResult, type OnlineStore, type OnlineWriteBatch } from './kv/online-store.ts';
