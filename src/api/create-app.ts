@@ -3,7 +3,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
+import { installInputGuards } from './input-guards.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { registryRoutes } from './routes/registry-routes.ts';
@@ -22,13 +23,20 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     forceCloseConnections: false,
+    // Above every name and key the schemas allow (≤ 250 chars, ×3 when percent-encoded); the default 100 refused valid names.
+    routerOptions: { maxParamLength: 1024 },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
 
+  // The API speaks JSON; without this, text/plain bodies reach validation and fail as 400 instead of 415.
+  app.removeContentTypeParser('text/plain');
   // Binary bodies (artifacts, model files) arrive as a stream for the route to pipe onward.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  installInputGuards(app);
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode, errorRegistry } from '../core/index.ts';
 
@@ -16,6 +18,13 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'VALIDATION_FAILED',
   FST_ERR_BAD_URL: 'BAD_REQUEST',
   FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_FAILED',
+};
+
+/** Fastify's own wording where it does not say what to fix. */
+const betterMessages: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported content-type: send application/json (application/octet-stream for file uploads)',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is too long',
 };
 
 /** Maps any thrown error to `{ error: { code, message, details } }`. Unknown errors are 500 and logged, never echoed. */
@@ -45,9 +54,11 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   const fe = err as Partial<FastifyError> & { type?: string; status?: number };
   const mapped = fe.code ? fastifyCodes[fe.code] : undefined;
   if (mapped) {
+    const message = (fe.code ? betterMessages[fe.code] : undefined) ?? fe.message ?? mapped;
     return {
       status: errorRegistry[mapped].status,
-      body: { error: { code: mapped, message: fe.message ?? mapped } },
+      // Fastify's routing messages quote the whole URL, which may be kilobytes long.
+      body: { error: { code: mapped, message: message.length > 300 ? `${message.slice(0, 300)}…` : message } },
       internal: false,
     };
   }
@@ -58,6 +69,42 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     return { status: fe.statusCode, body: { error: { code, message: fe.message ?? code } }, internal: false };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } }, internal: true };
+}
+
+/**
+ * For Fastify's `frameworkErrors` option: errors raised while routing (a bad percent-encoding, a
+ * path parameter over `maxParamLength`) never reach the error handler and would otherwise get
+ * Fastify's own body shape.
+ */
+export function frameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toErrorResponse(err);
+  void reply.status(status).send(body);
+}
+
+const clientErrors: Record<string, { code: ErrorCode; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'the request took too long to arrive' },
+  HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', message: 'the request line and headers are too large' },
+};
+
+/**
+ * For Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses (bytes that are not
+ * allowed in a URL, oversized headers) never become requests, but still get the error shape.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const { code, message } = (err.code ? clientErrors[err.code] : undefined) ?? {
+    code: 'BAD_REQUEST' as const,
+    message: 'malformed HTTP request: check the URL is percent-encoded ASCII and the headers are well formed',
+  };
+  const status = errorRegistry[code].status;
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -22,6 +22,16 @@ export interface CreateKeyInput {
   expiresAt?: number | null;
 }
 
+/**
+ * Whether `projectIds` (ids, or `*`) lie within the actor's scope. A project-scoped admin manages
+ * only keys confined to its own projects, so it can never mint or revoke its way past its scope.
+ */
+function holdsAll(actor: Principal, projectIds: readonly string[]): boolean {
+  if (actor.projects === '*') return true;
+  const mine = actor.projects;
+  return projectIds.every((p) => p !== '*' && mine.has(p));
+}
+
 export type PublicKey = Omit<ApiKeyRecord, 'secretHash'> & { status: 'active' | 'revoked' | 'expired' };
 
 export class AuthService {
@@ -102,6 +112,11 @@ export class AuthService {
     const projectIds = input.projects.includes('*')
       ? ['*']
       : [...new Set(await Promise.all(input.projects.map(async (p) => (await this.resolveProject(p)).id)))];
+    if (!holdsAll(actor, projectIds)) {
+      throw new AppError('FORBIDDEN', 'a key can only be given projects the creating key is scoped to', {
+        projects: input.projects,
+      });
+    }
     const now = this.clock.now();
     if (input.expiresAt != null && input.expiresAt <= now) {
       throw new AppError('VALIDATION_FAILED', 'expiresAt must be in the future');
@@ -133,7 +148,8 @@ export class AuthService {
 
   async listKeys(actor: Principal): Promise<PublicKey[]> {
     authorize(actor, 'key:manage');
-    return (await this.tx.stores.apiKeys.list()).map((k) => this.toPublic(k));
+    const keys = await this.tx.stores.apiKeys.list();
+    return keys.filter((k) => holdsAll(actor, k.projects)).map((k) => this.toPublic(k));
   }
 
   async revokeKey(actor: Principal, id: string): Promise<PublicKey> {
@@ -141,6 +157,9 @@ export class AuthService {
     const record = await this.tx.transaction(async (s) => {
       const existing = await s.apiKeys.get(id);
       if (!existing) throw new AppError('NOT_FOUND', `key '${id}' does not exist`);
+      if (!holdsAll(actor, existing.projects)) {
+        throw new AppError('FORBIDDEN', 'this key reaches projects the revoking key is not scoped to', { id });
+      }
       if (existing.revokedAt !== null) throw new AppError('INVALID_STATE', `key '${id}' is already revoked`);
       const at = this.clock.now();
       await s.apiKeys.revoke(id, at);

@@ -101,7 +101,8 @@ export class SqlApiKeyStore implements ApiKeyStore {
   }
 }
 
-const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+// Safe integers only: a larger number overflows Postgres's bigint and fails the query.
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v);
 
 export class SqlAuditStore implements AuditStore {
   constructor(private readonly db: Kysely<Database>) {}

@@ -4,6 +4,7 @@ export {
   type AliasGate,
   type AliasGateContext,
   checkAliasName,
+  maxVersionNumber,
   type RegisterVersionInput,
   RegistryService,
   type RegistryStores,

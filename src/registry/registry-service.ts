@@ -46,6 +46,9 @@ export interface RegisterVersionInput {
   description?: string;
 }
 
+/** Version numbers live in 32-bit integer columns. */
+export const maxVersionNumber = 2_147_483_647;
+
 const aliasPattern = /^[a-z][a-z0-9_-]{0,63}$/;
 const reservedAliases = new Set(['latest']);
 
@@ -111,9 +114,10 @@ export class RegistryService {
   /** Finds a model by name or id and checks the caller may read it. */
   async getModel(actor: Principal, projectId: string, nameOrId: string): Promise<RegisteredModel> {
     authorize(actor, 'registry:read');
-    const m = nameOrId.startsWith('mdl_')
-      ? await this.s.models.getModel(nameOrId)
-      : await this.s.models.getModelByName(projectId, nameOrId);
+    const byId = nameOrId.startsWith('mdl_');
+    // A name is looked up inside projectId: check scope first, so 404 vs 403 never tells a key which names exist there.
+    if (!byId) authorize(actor, 'registry:read', projectId);
+    const m = byId ? await this.s.models.getModel(nameOrId) : await this.s.models.getModelByName(projectId, nameOrId);
     if (!m) throw new AppError('NOT_FOUND', `model '${nameOrId}' does not exist`);
     authorize(actor, 'registry:read', m.projectId);
     return m;
@@ -151,7 +155,14 @@ export class RegistryService {
   }
 
   private async resolveVersionNumber(m: RegisteredModel, ref: string | number): Promise<number> {
-    if (typeof ref === 'number' || /^\d+$/.test(ref)) return Number(ref);
+    if (typeof ref === 'number' || /^\d+$/.test(ref)) {
+      const n = Number(ref);
+      // Version columns are 32-bit: a larger number names no version, and Postgres would refuse to compare it.
+      if (!Number.isInteger(n) || n > maxVersionNumber) {
+        throw new AppError('NOT_FOUND', `model '${m.name}' has no version ${ref}`);
+      }
+      return n;
+    }
     const alias = (await this.s.models.listAliases(m.id)).find((a) => a.alias === ref);
     if (!alias) throw new AppError('NOT_FOUND', `model '${m.name}' has no alias '${ref}'`);
     return alias.version;
@@ -325,6 +336,10 @@ export class RegistryService {
   async aliasAt(actor: Principal, projectId: string, model: string, alias: string, at: number) {
     const m = await this.getModel(actor, projectId, model);
     const move = await this.s.models.lastMoveAt(m.id, alias, at);
+    // null means "pointed nowhere at `at`"; an alias that never existed is unknown, as for every other lookup.
+    if (!move && !(await this.s.models.lastMoveAt(m.id, alias, Number.MAX_SAFE_INTEGER))) {
+      throw new AppError('NOT_FOUND', `model '${m.name}' has no alias '${alias}'`);
+    }
     return { model: m.name, alias, at, version: move?.toVersion ?? null, move };
   }
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { type AuditStore, authorize, type Principal, recordAudit } from '../auth/index.ts';
 import { AppError, type Clock, decodePageToken, encodePageToken, newId, type Page, type Transactor } from '../core/index.ts';
 import type { BlobStore } from '../storage/index.ts';
-import { fieldValue, parseFilter, parseOrderBy } from './search/index.ts';
+import { fieldValue, isNumericField, type OrderKey, parseFilter, parseOrderBy } from './search/index.ts';
 import type { ExperimentStore, RunStore } from './tracking-stores.ts';
 import {
   type Artifact,
@@ -52,6 +52,14 @@ export interface SearchRunsInput {
 }
 
 type Cursor = { q: string; v: (string | number | null)[]; id: string };
+
+/** Whether a cursor value has the type its sort key's column holds (times are integers in bigint columns). */
+function fitsOrderKey(v: unknown, key: OrderKey | undefined): boolean {
+  if (v === null) return true;
+  if (!key) return false;
+  if (!isNumericField(key.field)) return typeof v === 'string';
+  return key.field.kind === 'attribute' ? Number.isSafeInteger(v) : typeof v === 'number' && Number.isFinite(v);
+}
 const isCursor = (v: unknown): v is Cursor =>
   typeof v === 'object' && v !== null && typeof (v as Cursor).id === 'string' && Array.isArray((v as Cursor).v);
 
@@ -98,6 +106,8 @@ export class TrackingService {
   }
 
   async getExperiment(actor: Principal, id: string): Promise<Experiment> {
+    // Role first, as for runs: a role that may not read gets 403 whether or not the id exists.
+    authorize(actor, 'tracking:read');
     const exp = await this.s.experiments.get(id);
     if (!exp) throw new AppError('NOT_FOUND', `experiment '${id}' does not exist`);
     authorize(actor, 'tracking:read', exp.projectId);
@@ -172,24 +182,26 @@ export class TrackingService {
   }
 
   async updateRun(actor: Principal, id: string, input: { status: RunStatus; endTime?: number }): Promise<RunWithData> {
-    const run = await this.runFor(actor, id, 'write');
-    if (run.status !== input.status) {
+    await this.runFor(actor, id, 'write');
+    await this.tx.transaction(async (s) => {
+      // Read again inside the transaction: two concurrent finishes must not both see RUNNING.
+      const run = await s.runs.get(id);
+      if (!run) throw new AppError('NOT_FOUND', `run '${id}' does not exist`);
+      if (run.status === input.status) return;
       if (terminalStatuses.has(run.status)) {
         throw new AppError('INVALID_STATE', `run '${id}' is ${run.status}; a finished run cannot change status`);
       }
       const endTime = terminalStatuses.has(input.status) ? (input.endTime ?? this.clock.now()) : null;
-      await this.tx.transaction(async (s) => {
-        await s.runs.setStatus(id, input.status, endTime);
-        await recordAudit(s.audit, this.clock, actor, {
-          action: 'run.update',
-          resourceType: 'run',
-          resourceId: id,
-          projectId: run.projectId,
-          before: { status: run.status },
-          after: { status: input.status, endTime },
-        });
+      await s.runs.setStatus(id, input.status, endTime);
+      await recordAudit(s.audit, this.clock, actor, {
+        action: 'run.update',
+        resourceType: 'run',
+        resourceId: id,
+        projectId: run.projectId,
+        before: { status: run.status },
+        after: { status: input.status, endTime },
       });
-    }
+    });
     return this.getRun(actor, id);
   }
 
@@ -305,6 +317,10 @@ export class TrackingService {
     if (input.pageToken) {
       const c = decodePageToken(input.pageToken, isCursor);
       if (c.q !== fingerprint) throw new AppError('INVALID_PAGE_TOKEN', 'page_token belongs to a different search');
+      // The fingerprint is not signed: a forged token could carry values the SQL cannot bind.
+      if (c.v.length !== order.length || !c.v.every((v, i) => fitsOrderKey(v, order[i]))) {
+        throw new AppError('INVALID_PAGE_TOKEN', 'page_token is not a token this server issued');
+      }
       after = { values: c.v, id: c.id };
     }
     const runs = await this.s.runs.search({

@@ -26,8 +26,9 @@ export const listQuery = z
 /** Accepts epoch ms or an ISO-8601 time in query strings. */
 export const timeQuery = z.string().transform((s, c) => {
   const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(ms)) {
-    c.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO-8601 time' });
+  // Bounded like epochMs: digits past 2^53 lose precision and overflow Postgres bigint columns.
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15) {
+    c.addIssue({ code: 'custom', message: 'expected epoch milliseconds or an ISO-8601 time (within ±8.64e15 ms)' });
     return z.NEVER;
   }
   return ms;
