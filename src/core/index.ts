@@ -5,3 +5,4 @@ export * from './ids.ts';
 export * from './logger.ts';
 export * from './pagination.ts';
 export * from './ports.ts';
+export * from './durations.ts';
