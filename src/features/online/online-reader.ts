@@ -1,0 +1,104 @@
+import { AppError } from '../../core/index.ts';
+import { entityKey, type OnlineStore } from '../../storage/index.ts';
+import { type CompiledService, type CompiledView, type FeatureCatalog, outputColumn } from '../feature-catalog.ts';
+import { applyTransforms, type CompiledTransform } from '../transforms.ts';
+
+export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
+export type FeatureValue = number | string | boolean | null;
+
+export interface OnlineFeatures {
+  /** Output names: `view__feature` for view features, then transform outputs. */
+  features: string[];
+  rows: { values: FeatureValue[]; statuses: FeatureStatus[]; eventTimes: (number | null)[] }[];
+}
+
+/** Everything a read needs, computed once per service version: no definition lookups per request. */
+export interface ReadPlan {
+  service: string;
+  views: { view: CompiledView; features: string[]; columns: number[] }[];
+  joinKeys: string[];
+  outputs: string[];
+  transforms: CompiledTransform[];
+}
+
+export function compileReadPlan(catalog: FeatureCatalog, service: CompiledService, transforms: CompiledTransform[]): ReadPlan {
+  const views: ReadPlan['views'] = [];
+  service.refs.forEach((ref, column) => {
+    let entry = views.find((v) => v.view.name === ref.view);
+    if (!entry) {
+      entry = { view: catalog.views.get(ref.view) as CompiledView, features: [], columns: [] };
+      views.push(entry);
+    }
+    entry.features.push(ref.feature);
+    entry.columns.push(column);
+  });
+  const joinKeys = [...new Set(views.flatMap((v) => v.view.joinKeys.map((k) => k.name)))];
+  const outputs = [...service.refs.map((r) => outputColumn(r.view, r.feature)), ...transforms.flatMap((t) => t.def.outputs.map((o) => o.name))];
+  return { service: service.name, views, joinKeys, outputs, transforms };
+}
+
+function keyOf(row: Record<string, unknown>, view: CompiledView, index: number): string {
+  const parts = view.joinKeys.map((k) => {
+    const v = row[k.name];
+    const ok = k.type === 'string' ? typeof v === 'string' : k.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v);
+    if (!ok) {
+      throw new AppError('VALIDATION_FAILED', `entity row ${index}: join key '${k.name}' must be a ${k.type}`, { row: index, key: k.name });
+    }
+    return v as string | number | boolean;
+  });
+  return entityKey(parts);
+}
+
+/**
+ * Reads a service's features for entity rows in one store round trip. A value older than its
+ * view's TTL (or the request's max age) is withheld and reported OUTSIDE_MAX_AGE.
+ */
+export async function readOnlineFeatures(
+  store: OnlineStore,
+  plan: ReadPlan,
+  entities: Record<string, unknown>[],
+  opts: { now: number; maxAgeMs?: number },
+): Promise<OnlineFeatures> {
+  const requests = plan.views.map(({ view, features }) => ({ view: view.name, features, entityKeys: entities.map((e, i) => keyOf(e, view, i)) }));
+  const results = await store.read(requests);
+  const width = plan.views.reduce((n, v) => n + v.features.length, 0);
+  const rows = entities.map(() => ({
+    values: new Array<FeatureValue>(width).fill(null),
+    statuses: new Array<FeatureStatus>(width).fill('NOT_FOUND'),
+    eventTimes: new Array<number | null>(width).fill(null),
+  }));
+  plan.views.forEach(({ view, columns }, vi) => {
+    const result = results[vi];
+    if (!result) return;
+    const ttl = opts.maxAgeMs ?? view.ttlMs;
+    for (let e = 0; e < entities.length; e++) {
+      const at = result.eventTimes[e] ?? null;
+      if (at === null) continue;
+      const row = rows[e] as (typeof rows)[number];
+      const expired = ttl !== null && ttl !== undefined && at < opts.now - ttl;
+      columns.forEach((col, f) => {
+        row.eventTimes[col] = at;
+        row.statuses[col] = expired ? 'OUTSIDE_MAX_AGE' : 'PRESENT';
+        row.values[col] = expired ? null : (result.values[e]?.[f] ?? null);
+      });
+    }
+  });
+  if (plan.transforms.length > 0) {
+    const columns = new Map<string, unknown[]>();
+    plan.outputs.slice(0, width).forEach((name, c) => columns.set(name, rows.map((r) => r.values[c])));
+    const requestFields = new Set(plan.transforms.flatMap((t) => t.inputColumns.map((i) => i.column)).filter((c) => !columns.has(c)));
+    for (const field of requestFields) columns.set(field, entities.map((e) => e[field] ?? null));
+    const outputs = applyTransforms(plan.transforms, columns, entities.length);
+    for (const t of plan.transforms) {
+      for (const o of t.def.outputs) {
+        const col = outputs.get(o.name) ?? [];
+        rows.forEach((r, i) => {
+          r.values.push((col[i] as FeatureValue) ?? null);
+          r.statuses.push('PRESENT');
+          r.eventTimes.push(null);
+        });
+      }
+    }
+  }
+  return { features: plan.outputs, rows };
+}
