@@ -4,8 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import { type AppContext, createApiMetrics, createApp } from './api/index.ts';
 import { AuthService } from './auth/index.ts';
 import { type Clock, createLogger, type KeelConfig, type Logger, systemClock, type Transactor } from './core/index.ts';
+import { createDatasets } from './datasets/index.ts';
+import { FeatureStoreService, MaterializationService } from './features/index.ts';
 import { RegistryService } from './registry/index.ts';
-import { type BlobStore, FsBlobStore, openSqlDatabase, type SqlDatabase } from './storage/index.ts';
+import {
+  type BlobStore,
+  createAnalyticsEngine,
+  createOnlineStore,
+  FsBlobStore,
+  MemoryOnlineStore,
+  type OnlineStore,
+  openSqlDatabase,
+  type SqlDatabase,
+} from './storage/index.ts';
 import { memoryTransactor, type Stores, sqlTransactor } from './stores.ts';
 import { TrackingService } from './tracking/index.ts';
 
@@ -39,10 +50,23 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     sql = await openSqlDatabase(config);
     tx = sqlTransactor(sql.db);
   }
-  const blobs: BlobStore = await FsBlobStore.create(config.blobs.dir ?? join(dataDir, 'blobs'));
+  const blobDir = config.blobs.dir ?? join(dataDir, 'blobs');
+  const blobs: BlobStore = await FsBlobStore.create(blobDir);
   const auth = new AuthService(tx, clock);
   const tracking = new TrackingService(tx, blobs, clock, { artifactBytes: config.server.artifactLimitBytes });
   const registry = new RegistryService(tx, blobs, tracking, clock, { modelBytes: config.server.modelUploadLimitBytes });
+  const datasets = await createDatasets({
+    tx,
+    blobs,
+    clock,
+    dataDir,
+    blobDir,
+    allowedRoots: config.datasets.allowedRoots ?? [dataDir, process.cwd()],
+  });
+  const engine = await createAnalyticsEngine();
+  const online: OnlineStore = opts.memory ? new MemoryOnlineStore() : await createOnlineStore(config);
+  const features = new FeatureStoreService(tx, engine, online, clock, dataDir);
+  const materialization = new MaterializationService(features, clock);
 
   const { adminKey } = await auth.bootstrap(config.auth.bootstrapAdmin);
   let adminKeyPath: string | null = null;
@@ -59,8 +83,11 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     auth,
     tracking,
     registry,
+    datasets: datasets.service,
+    features,
+    materialization,
     metrics: createApiMetrics(),
-    readiness: { metadata: () => (sql ? sql.ping() : Promise.resolve(true)) },
+    readiness: { metadata: () => (sql ? sql.ping() : Promise.resolve(true)), onlineStore: () => online.ping() },
   };
   const app = await createApp(ctx);
   return {
@@ -70,6 +97,9 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     adminKeyPath,
     async close() {
       await app.close();
+      await datasets.close();
+      await online.close();
+      await engine.close();
       await sql?.close();
     },
   };

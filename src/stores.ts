@@ -12,6 +12,16 @@ import {
   SqlProjectStore,
 } from './auth/index.ts';
 import type { Transactor } from './core/index.ts';
+import {
+  type ContractStore,
+  type DatasetStore,
+  FakeContractStore,
+  FakeDatasetStore,
+  newDatasetMemoryState,
+  SqlContractStore,
+  SqlDatasetStore,
+} from './datasets/index.ts';
+import { FakeFeatureRegistryStore, type FeatureRegistryStore, newFeatureMemoryState, SqlFeatureRegistryStore } from './features/index.ts';
 import { FakeModelStore, type ModelStore, newRegistryMemoryState, SqlModelStore } from './registry/index.ts';
 import { type Database, MemoryTransactor, SqlTransactor } from './storage/index.ts';
 import {
@@ -32,6 +42,9 @@ export interface Stores {
   experiments: ExperimentStore;
   runs: RunStore;
   models: ModelStore;
+  datasets: DatasetStore;
+  dataContracts: ContractStore;
+  featureRegistry: FeatureRegistryStore;
 }
 
 export function sqlStores(db: Kysely<Database>): Stores {
@@ -42,6 +55,9 @@ export function sqlStores(db: Kysely<Database>): Stores {
     experiments: new SqlExperimentStore(db),
     runs: new SqlRunStore(db),
     models: new SqlModelStore(db),
+    datasets: new SqlDatasetStore(db),
+    dataContracts: new SqlContractStore(db),
+    featureRegistry: new SqlFeatureRegistryStore(db),
   };
 }
 
@@ -53,6 +69,8 @@ export function memoryTransactor(): Transactor<Stores> {
     auth: newAuthMemoryState(),
     tracking: newTrackingMemoryState(),
     registry: newRegistryMemoryState(),
+    datasets: newDatasetMemoryState(),
+    features: newFeatureMemoryState(),
   };
   const stores: Stores = {
     projects: new FakeProjectStore(state),
@@ -61,6 +79,9 @@ export function memoryTransactor(): Transactor<Stores> {
     experiments: new FakeExperimentStore(state),
     runs: new FakeRunStore(state),
     models: new FakeModelStore(state),
+    datasets: new FakeDatasetStore(state),
+    dataContracts: new FakeContractStore(state),
+    featureRegistry: new FakeFeatureRegistryStore(state),
   };
   return new MemoryTransactor(stores, state);
 }

@@ -7,6 +7,9 @@ import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from 
 import { installInputGuards } from './input-guards.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
+import { dataContractRoutes } from './routes/data-contract-routes.ts';
+import { datasetRoutes } from './routes/dataset-routes.ts';
+import { featureRoutes } from './routes/feature-routes.ts';
 import { registryRoutes } from './routes/registry-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { trackingRoutes } from './routes/tracking-routes.ts';
@@ -61,6 +64,9 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(trackingRoutes(ctx));
       await api.register(artifactRoutes(ctx));
       await api.register(registryRoutes(ctx));
+      await api.register(datasetRoutes(ctx));
+      await api.register(dataContractRoutes(ctx));
+      await api.register(featureRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );

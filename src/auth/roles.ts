@@ -12,6 +12,11 @@ export const actions = [
   'tracking:write',
   'registry:read',
   'registry:write',
+  'dataset:read',
+  'dataset:write',
+  'features:read',
+  'features:write',
+  'features:materialize',
   'alias:write',
   'deployment:write',
   'pipeline:run',
@@ -19,13 +24,13 @@ export const actions = [
 ] as const;
 export type Action = (typeof actions)[number];
 
-const readAll: Action[] = ['project:read', 'audit:read', 'tracking:read', 'registry:read'];
+const readAll: Action[] = ['project:read', 'audit:read', 'tracking:read', 'registry:read', 'dataset:read', 'features:read'];
 
 /** What each role may do. `predictor` is deliberately disjoint from everything that reads metadata. */
 export const rolePermissions: Record<Role, ReadonlySet<Action>> = {
   viewer: new Set(readAll),
-  scientist: new Set([...readAll, 'tracking:write', 'registry:write', 'pipeline:run']),
-  deployer: new Set([...readAll, 'alias:write', 'deployment:write']),
+  scientist: new Set([...readAll, 'tracking:write', 'registry:write', 'dataset:write', 'features:write', 'features:materialize', 'pipeline:run']),
+  deployer: new Set([...readAll, 'alias:write', 'deployment:write', 'features:materialize']),
   admin: new Set(actions),
   predictor: new Set(['serving:predict']),
 };

@@ -1,3 +1,11 @@
+export {
+  type ContractChoice,
+  type DataSource,
+  DatasetsClient,
+  type DatasetVersionInfo,
+  type RegisterDatasetOptions,
+  type RegisteredDataset,
+} from './datasets-client.ts';
 export { HttpClient, KeelApiError } from './http.ts';
 export {
   KeelClient,

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { loadClientConfig } from '../core/index.ts';
 import type { AliasMove, ModelSignature, ModelVersion } from '../registry/index.ts';
 import type { Artifact, Experiment, KeyValue, Metric, RunInput, RunStatus, RunWithData } from '../tracking/index.ts';
+import { DatasetsClient } from './datasets-client.ts';
 import { HttpClient, type Query } from './http.ts';
 import { type ParamValue, RunHandle, uploadRunArtifact } from './run-handle.ts';
 
@@ -57,11 +58,14 @@ const pairs = (o: Record<string, ParamValue> | undefined) =>
 export class KeelClient {
   readonly http: HttpClient;
   readonly project: string;
+  /** Datasets and data contracts. */
+  readonly data: DatasetsClient;
 
   constructor(opts: KeelClientOptions = {}) {
     const cfg = loadClientConfig({ url: opts.url, apiKey: opts.apiKey });
     this.http = new HttpClient({ url: cfg.url, apiKey: cfg.apiKey, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
     this.project = opts.project ?? 'default';
+    this.data = new DatasetsClient(this.http, (extra) => this.q(extra));
   }
 
   private q(extra: Query = {}): Query {

@@ -15,6 +15,23 @@ const postgresStorage = z.object({
   poolSize: z.coerce.number().int().min(1).max(200).default(10),
 });
 
+/** The online feature store (DESIGN §2): embedded SQLite by default, Redis to scale out, memory for tests. */
+const onlineStore = z.discriminatedUnion('driver', [
+  z.object({
+    driver: z.literal('sqlite'),
+    /** Defaults to `<dataDir>/online.db`. `:memory:` keeps it in RAM. */
+    path: z.string().optional(),
+  }),
+  z.object({
+    driver: z.literal('redis'),
+    url: z.string().min(1),
+    keyPrefix: z.string().default('keel:'),
+    /** A Redis command not answered within this fails as UNAVAILABLE (serving degrades, never hangs). */
+    commandTimeoutMs: z.coerce.number().int().positive().default(1000),
+  }),
+  z.object({ driver: z.literal('memory') }),
+]);
+
 /** The one config schema. Parsed once, frozen, passed to every `create*` function. */
 export const configSchema = z.object({
   dataDir: z.string().default('./.keel'),
@@ -47,10 +64,25 @@ export const configSchema = z.object({
       modelUploadLimitBytes: 1024 * 1024 * 1024,
     }),
   storage: z.discriminatedUnion('driver', [sqliteStorage, postgresStorage]).default({ driver: 'sqlite' }),
+  onlineStore: onlineStore.default({ driver: 'sqlite' }),
   blobs: z.object({ dir: z.string().optional() }).default({}),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
+  datasets: z
+    .object({
+      /**
+       * Folders whose Parquet/CSV files `files` and `query` dataset sources may read (a list, or a
+       * comma-separated string from the env). Default: the data dir and the working directory.
+       */
+      allowedRoots: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+          z.array(z.string().min(1)).max(100),
+        )
+        .optional(),
+    })
+    .default({}),
   auth: z
     .object({
       /** On first start with no keys, create an admin key and write it to `<dataDir>/admin.key`. */
@@ -61,6 +93,7 @@ export const configSchema = z.object({
 
 export type KeelConfig = Readonly<z.infer<typeof configSchema>>;
 export type StorageConfig = KeelConfig['storage'];
+export type OnlineStoreConfig = KeelConfig['onlineStore'];
 
 type Plain = Record<string, unknown>;
 
@@ -73,8 +106,11 @@ const envPaths: Record<string, string[]> = {
   KEEL_STORAGE_DRIVER: ['storage', 'driver'],
   KEEL_STORAGE_URL: ['storage', 'url'],
   KEEL_STORAGE_PATH: ['storage', 'path'],
+  KEEL_ONLINE_STORE_DRIVER: ['onlineStore', 'driver'],
+  KEEL_ONLINE_STORE_URL: ['onlineStore', 'url'],
   KEEL_BLOB_DIR: ['blobs', 'dir'],
   KEEL_LOG_LEVEL: ['log', 'level'],
+  KEEL_DATASET_ROOTS: ['datasets', 'allowedRoots'],
 };
 
 function setPath(target: Plain, path: string[], value: unknown): void {

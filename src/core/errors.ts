@@ -20,6 +20,8 @@ export const errorRegistry = {
   PARAM_CONFLICT: { status: 409, exit: 6 },
   INVALID_STATE: { status: 409, exit: 6 },
   GATE_FAILED: { status: 409, exit: 10 },
+  INVALID_CONTRACT: { status: 400, exit: 2 },
+  CONTRACT_FAILED: { status: 422, exit: 12 },
   REQUEST_TIMEOUT: { status: 408, exit: 8 },
   PAYLOAD_TOO_LARGE: { status: 413, exit: 2 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2 },

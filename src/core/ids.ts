@@ -10,6 +10,10 @@ export const idPrefixes = {
   model: 'mdl',
   modelVersion: 'mv',
   aliasMove: 'alm',
+  retrieval: 'ret',
+  job: 'job',
+  dataset: 'ds',
+  datasetVersion: 'dsv',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -29,7 +29,7 @@ import {
 } from '../helpers/api-fixtures.ts';
 import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
 
-type Access = 'self' | 'read' | 'track' | 'register' | 'alias' | 'admin';
+type Access = 'self' | 'read' | 'track' | 'register' | 'alias' | 'admin' | 'materialize' | 'online';
 /** How a key of an allowed role but scoped to another project is answered. */
 type Scope = 'project' | 'spanning';
 
@@ -40,6 +40,8 @@ const allowedRoles: Record<Access, readonly Role[]> = {
   register: ['scientist', 'admin'],
   alias: ['deployer', 'admin'],
   admin: ['admin'],
+  materialize: ['scientist', 'deployer', 'admin'],
+  online: ['viewer', 'scientist', 'deployer', 'admin', 'predictor'],
 };
 
 type Prepared = Omit<ApiRequest, 'key' | 'method'>;
@@ -60,7 +62,61 @@ async function freshRun(f: Fixtures, extra: Record<string, unknown> = {}) {
   return (await f.seed.startRun(f.experiment.name, extra)).id;
 }
 
+const featureRows: Row[] = [
+  {
+    op: 'POST /api/v1/features/apply',
+    access: 'track',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/features/apply`, json: { definitions: f.features.definitions, dryRun: true } }),
+  },
+  { op: 'GET /api/v1/features/objects', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/features/objects` }) },
+  {
+    op: 'POST /api/v1/features/online',
+    access: 'online',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/features/online`, json: { service: f.features.service, entities: [{ origin: 'ATL', destination: 'ORD' }] } }),
+  },
+  {
+    op: 'POST /api/v1/features/historical',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({
+      path: `${v1}/features/historical`,
+      json: { service: f.features.service, entities: [{ origin: 'ATL', destination: 'ORD', event_timestamp: '2001-01-01T12:00:00Z' }] },
+    }),
+  },
+  {
+    op: 'GET /api/v1/features/retrievals/{id}',
+    access: 'read',
+    scope: 'spanning',
+    prepare: async (f) => ({ path: `${v1}/features/retrievals/${f.features.retrievalId}` }),
+  },
+  {
+    op: 'POST /api/v1/features/materialize',
+    access: 'materialize',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/features/materialize`, json: { views: [f.features.view] } }),
+  },
+  {
+    op: 'GET /api/v1/features/materialize/{id}',
+    access: 'read',
+    scope: 'spanning',
+    prepare: async (f) => ({ path: `${v1}/features/materialize/${f.features.jobId}` }),
+  },
+  {
+    op: 'POST /api/v1/features/push',
+    access: 'track',
+    scope: 'project',
+    prepare: async (f) => ({
+      path: `${v1}/features/push`,
+      json: { view: f.features.view, rows: [{ origin: 'ATL', destination: 'ORD', event_timestamp: Date.now(), delay: 3 }] },
+    }),
+  },
+  { op: 'GET /api/v1/features/status', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/features/status` }) },
+];
+
 const table: Row[] = [
+  ...featureRows,
   { op: 'GET /api/v1/whoami', access: 'self', scope: 'spanning', prepare: async () => ({ path: `${v1}/whoami` }) },
   {
     op: 'POST /api/v1/projects',

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -146,7 +149,7 @@ export class Seeder {
     readonly adminKey: string,
   ) {}
 
-  private async admin(method: string, path: string, json?: unknown, expect: number[] = [200, 201, 204]) {
+  async admin(method: string, path: string, json?: unknown, expect: number[] = [200, 201, 204]) {
     return expectStatus(await this.api.request({ method, path, key: this.adminKey, json }), ...expect);
   }
 
@@ -235,6 +238,21 @@ export interface Fixtures {
   model: { name: string; id: string; version: number; alias: string };
   /** A model in project `other`, for scope checks from the other side. */
   otherModel: { name: string; version: number; alias: string };
+  /** Feature definitions applied in `default` and `other`, over a small CSV source. */
+  features: { definitions: unknown; view: string; service: string; retrievalId: string; jobId: string };
+}
+
+/** A tiny feature store: one route view over a CSV the test writes. */
+export async function featureDefinitions(): Promise<unknown> {
+  const dir = await mkdtemp(join(tmpdir(), 'keel-feat-'));
+  const csv = join(dir, 'trips.csv');
+  await writeFile(csv, 'ts,origin,destination,delay\n2001-01-01 10:00:00,ATL,ORD,5\n2001-01-01 11:00:00,ATL,ORD,7\n2001-01-01 12:00:00,SFO,LAX,-2\n');
+  return {
+    entities: [{ name: 'route', join_keys: [{ name: 'origin' }, { name: 'destination' }] }],
+    sources: [{ name: 'trips', path: csv, timestamp_field: 'ts' }],
+    feature_views: [{ name: 'route_stats', entities: ['route'], source: 'trips', features: [{ name: 'delay', type: 'float64' }] }],
+    feature_services: [{ name: 'svc', features: ['route_stats:*'] }],
+  };
 }
 
 /**
@@ -282,6 +300,13 @@ export async function seedFixtures(baseUrl: string, adminKey: string): Promise<F
   ).id;
   const otherModel = await seed.modelWithAlias(uploadDigest, 'champion', other.name);
 
+  const definitions = await featureDefinitions();
+  for (const project of ['default', other.name]) await seed.admin('POST', '/api/v1/features/apply', { definitions, project });
+  const retrieval = jsonOf<{ id: string }>(
+    await seed.admin('POST', '/api/v1/features/historical', { service: 'svc', range: { start: 0, end: Date.UTC(2002, 0, 1) } }),
+  );
+  const job = jsonOf<{ id: string }>(await seed.admin('POST', '/api/v1/features/materialize', {}, [202]));
+
   const wait = expiresAt - Date.now() + 100;
   if (wait > 0) await sleep(wait);
   return {
@@ -299,6 +324,7 @@ export async function seedFixtures(baseUrl: string, adminKey: string): Promise<F
     uploadDigest,
     model: { name, id: modelId, version: registered.version, alias: 'champion' },
     otherModel,
+    features: { definitions, view: 'route_stats', service: 'svc', retrievalId: retrieval.id, jobId: job.id },
   };
 }
 

@@ -17,6 +17,11 @@ export interface BlobStore {
   open(digest: string): Promise<Readable>;
   read(digest: string): Promise<Buffer>;
   stat(digest: string): Promise<BlobInfo | null>;
+  /**
+   * The local file holding a blob, for stores that keep blobs as files; DuckDB reads dataset
+   * versions in place through it. Says nothing about whether the blob exists (use `stat`).
+   */
+  pathOf?(digest: string): string;
 }
 
 export const digestPattern = /^sha256:[0-9a-f]{64}$/;

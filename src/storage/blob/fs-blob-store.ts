@@ -19,7 +19,7 @@ export class FsBlobStore implements BlobStore {
     return new FsBlobStore(root);
   }
 
-  private pathOf(digest: string): string {
+  pathOf(digest: string): string {
     if (!digestPattern.test(digest)) throw new AppError('BAD_REQUEST', `'${digest}' is not a sha256 digest`);
     const hex = digest.slice(7);
     return join(this.root, 'sha256', hex.slice(0, 2), hex);

@@ -31,11 +31,27 @@ export function duckError(e: unknown, what: string): AppError {
   return new AppError('BAD_REQUEST', `${what}: ${message.split('\n')[0]}`);
 }
 
-export async function createAnalyticsEngine(opts: { path?: string; threads?: number; memoryLimit?: string } = {}): Promise<AnalyticsEngine> {
+export async function createAnalyticsEngine(
+  opts: {
+    path?: string;
+    threads?: number;
+    memoryLimit?: string;
+    /** Statements run once before first use, e.g. instance-wide `SET`s that sandbox file access. */
+    init?: string[];
+  } = {},
+): Promise<AnalyticsEngine> {
   const config: Record<string, string> = {};
   if (opts.threads) config.threads = String(opts.threads);
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
   const instance = await DuckDBInstance.create(opts.path ?? ':memory:', config);
+  if (opts.init?.length) {
+    const first = await instance.connect();
+    try {
+      for (const statement of opts.init) await first.run(statement);
+    } finally {
+      first.closeSync();
+    }
+  }
   const idle: DuckDBConnection[] = [];
   const acquire = async () => idle.pop() ?? (await instance.connect());
   const release = (c: DuckDBConnection) => {

@@ -19,6 +19,12 @@ export interface Database {
   model_versions: ModelVersionRow;
   model_aliases: ModelAliasRow;
   alias_moves: AliasMoveRow;
+  datasets: DatasetRow;
+  dataset_versions: DatasetVersionRow;
+  dataset_lineage: DatasetLineageRow;
+  data_contracts: DataContractRow;
+  feature_objects: FeatureObjectRow;
+  feature_view_state: FeatureViewStateRow;
 }
 
 export interface ProjectRow {
@@ -162,4 +168,78 @@ export interface AliasMoveRow {
   at: number;
   /** JSON: checks run by promotion gates at move time (null when none ran). */
   checks: string | null;
+}
+
+export interface DatasetRow {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  created_by: string;
+}
+
+export interface DatasetVersionRow {
+  project_id: string;
+  /** `dsv_` + the first 24 hex digits of the digest. */
+  id: string;
+  dataset_id: string;
+  digest: string;
+  size_bytes: number;
+  row_count: number;
+  /** JSON: [{name, type}]. */
+  columns: string;
+  /** JSON: the profile computed at registration. */
+  profile: string;
+  /** `ok` or `flagged` (a `warn` contract failed). */
+  status: string;
+  /** `name@version` of the contract checked at registration. */
+  contract: string | null;
+  /** JSON: the validation report. */
+  validation: string | null;
+  /** JSON: {parents, step, runId}. */
+  lineage: string;
+  /** JSON: what the version was built from (files, query or uploads). */
+  source: string;
+  description: string;
+  created_at: number;
+  created_by: string;
+}
+
+export interface DatasetLineageRow {
+  project_id: string;
+  child_id: string;
+  parent_id: string;
+}
+
+export interface DataContractRow {
+  project_id: string;
+  name: string;
+  version: number;
+  yaml: string;
+  policy: string;
+  created_at: number;
+  created_by: string;
+}
+
+export interface FeatureObjectRow {
+  project_id: string;
+  kind: string;
+  name: string;
+  version: number;
+  /** JSON of the object's definition. */
+  spec: string;
+  digest: string;
+  created_at: number;
+  created_by: string;
+  deleted_at: number | null;
+}
+
+export interface FeatureViewStateRow {
+  project_id: string;
+  view: string;
+  /** Materialized up to this time (epoch ms). */
+  watermark: number | null;
+  materialized_at: number | null;
+  rows_written: number;
 }

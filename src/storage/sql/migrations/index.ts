@@ -2,13 +2,19 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import { AppError } from '../../../core/index.ts';
 import type { SqlDialectName } from '../schema.ts';
 import { foundation } from './0001-foundation.ts';
+import { datasets } from './0002-datasets.ts';
+import { features } from './0003-features.ts';
 import type { DialectTypes, MigrationFactory } from './migration-types.ts';
 
 /**
  * The one migration set, in order. Add a migration as a new file and a new entry here; never
  * edit one that has shipped.
  */
-const migrationList: [string, MigrationFactory][] = [['0001_foundation', foundation]];
+const migrationList: [string, MigrationFactory][] = [
+  ['0001_foundation', foundation],
+  ['0002_datasets', datasets],
+  ['0003_features', features],
+];
 
 function typesFor(dialect: SqlDialectName): DialectTypes {
   return {

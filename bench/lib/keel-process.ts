@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { Cleanup } from './cleanup.ts';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface KeelProcess {
+  url: string;
+  adminKey: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface StartKeelOptions {
+  dataDir: string;
+  /** Postgres URL; SQLite in `dataDir` when absent. */
+  postgresUrl?: string;
+  poolSize?: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Starts `keel serve` as a child process, exactly as a user would, and waits for /readyz.
+ * A config file pins the storage and log level so a keel.yaml or KEEL_* variable of the
+ * caller's shell cannot change what is measured.
+ */
+export async function startKeelProcess(opts: StartKeelOptions, cleanup: Cleanup): Promise<KeelProcess> {
+  const port = await freePort();
+  const configPath = join(opts.dataDir, 'keel.yaml');
+  const storage = opts.postgresUrl
+    ? { driver: 'postgres', url: opts.postgresUrl, poolSize: opts.poolSize ?? 10 }
+    : { driver: 'sqlite' };
+  await writeFile(configPath, stringify({ storage, log: { level: 'warn' } }));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
+  const args = [
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    'serve',
+    '--port',
+    String(port),
+    '--data-dir',
+    opts.dataDir,
+    '-c',
+    configPath,
+  ];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    if (!(await waitForExit(child, 5000))) {
+      child.kill('SIGKILL');
+      await waitForExit(child, 5000);
+    }
+  };
+  cleanup.add('stop keel serve', stop);
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`keel serve exited with code ${child.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`keel serve did not become ready within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const adminKey = (await readFile(join(opts.dataDir, 'admin.key'), 'utf8')).trim();
+  return { url, adminKey, pid: child.pid ?? 0, stop };
+}

@@ -1,0 +1,14 @@
+export { planApply, type PlannedChange, specDigest } from './apply-plan.ts';
+export { compileCatalog, type CompiledService, type CompiledView, type FeatureCatalog, outputColumn } from './feature-catalog.ts';
+export * from './feature-definitions.ts';
+export { type FeatureStores, FeatureStoreService, type LoadedCatalog, viewKey } from './feature-store-service.ts';
+export type { FeatureObject, FeatureRegistryStore, ViewState } from './feature-stores.ts';
+export { FakeFeatureRegistryStore, type FeatureMemoryState, newFeatureMemoryState } from './fake-feature-registry-store.ts';
+export { loadDefinitions, parseDefinitions } from './load-definitions.ts';
+export { type MaterializeJob, type MaterializeRequest, MaterializationService } from './materialization-service.ts';
+export { type EntityFrame, getHistoricalFeatures } from './offline/historical-retrieval.ts';
+export { materializeView } from './offline/materialize.ts';
+export type { DatasetPathResolver } from './offline/source-relation.ts';
+export { compileReadPlan, type FeatureStatus, type OnlineFeatures, readOnlineFeatures } from './online/online-reader.ts';
+export { SqlFeatureRegistryStore } from './sql-feature-registry-store.ts';
+export { applyTransforms, loadTransforms } from './transforms.ts';
