@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { KeelApiError } from '../client/index.ts';
 import { AppError, exitCodeFor } from '../core/index.ts';
 import { registerAuditCommand } from './audit-command.ts';
+import { registerDataCommand } from './data-command.ts';
 import { registerExperimentsCommand } from './experiments-command.ts';
+import { registerFeatureCommands } from './features-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerProjectsCommand } from './projects-command.ts';
@@ -27,7 +29,9 @@ registerProjectsCommand(program);
 registerExperimentsCommand(program);
 registerRunsCommand(program);
 registerModelsCommand(program);
+registerDataCommand(program);
 registerAuditCommand(program);
+registerFeatureCommands(program);
 
 /** Usage errors exit like the registry's BAD_REQUEST (2); commander has already printed the message. */
 const usageExit = exitCodeFor('BAD_REQUEST');

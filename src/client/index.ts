@@ -15,3 +15,4 @@ export {
   type StartRunOptions,
 } from './keel-client.ts';
 export { type ParamValue, RunHandle } from './run-handle.ts';
+export { FeaturesApi, type MaterializeJobView, type OnlineFeaturesView } from './features-client.ts';

@@ -5,6 +5,7 @@ import { loadClientConfig } from '../core/index.ts';
 import type { AliasMove, ModelSignature, ModelVersion } from '../registry/index.ts';
 import type { Artifact, Experiment, KeyValue, Metric, RunInput, RunStatus, RunWithData } from '../tracking/index.ts';
 import { DatasetsClient } from './datasets-client.ts';
+import { FeaturesApi } from './features-client.ts';
 import { HttpClient, type Query } from './http.ts';
 import { type ParamValue, RunHandle, uploadRunArtifact } from './run-handle.ts';
 
@@ -58,6 +59,8 @@ const pairs = (o: Record<string, ParamValue> | undefined) =>
 export class KeelClient {
   readonly http: HttpClient;
   readonly project: string;
+  /** Feature store: apply, online and historical reads, materialization. */
+  readonly features: FeaturesApi;
   /** Datasets and data contracts. */
   readonly data: DatasetsClient;
 
@@ -65,6 +68,7 @@ export class KeelClient {
     const cfg = loadClientConfig({ url: opts.url, apiKey: opts.apiKey });
     this.http = new HttpClient({ url: cfg.url, apiKey: cfg.apiKey, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
     this.project = opts.project ?? 'default';
+    this.features = new FeaturesApi(this.http, this.project);
     this.data = new DatasetsClient(this.http, (extra) => this.q(extra));
   }
 
