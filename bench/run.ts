@@ -13,6 +13,10 @@ const benchmarks: Record<string, BenchEntry> = {
     summary: 'run search (20 clients) and log-batch latency vs the same SQL run directly; --quick, --postgres',
     load: () => import('./tracking.ts'),
   },
+  'features-offline': {
+    summary: 'historical retrieval, 3M flights × 3 views vs a hand-written ASOF join and the Feast-style query; --quick, --no-feast',
+    load: () => import('./features-offline.ts'),
+  },
   'features-online': {
     summary: 'online reads (1×250, 100×50) and 1M-entity materialization vs raw Redis; --quick, --only read|write',
     load: () => import('./features-online.ts'),

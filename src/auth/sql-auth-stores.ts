@@ -1,21 +1,19 @@
 import type { Kysely } from 'kysely';
-import { AppError, decodePageToken, encodePageToken, type Page } from '../core/index.ts';
-import { type ApiKeyRow, type Database, isUniqueViolation, parseJsonColumn } from '../storage/index.ts';
+import { decodePageToken, encodePageToken, type Page } from '../core/index.ts';
+import { type ApiKeyRow, type Database, parseJsonColumn, uniqueInsert } from '../storage/index.ts';
 import type { ApiKeyRecord, ApiKeyStore, AuditEvent, AuditFilter, AuditStore, Project, ProjectStore } from './auth-stores.ts';
 
 export class SqlProjectStore implements ProjectStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(p: Project): Promise<void> {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('projects')
         .values({ id: p.id, name: p.name, description: p.description, created_at: p.createdAt, created_by: p.createdBy })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `project '${p.name}' already exists`);
-      throw e;
-    }
+        .execute(),
+      `project '${p.name}' already exists`,
+    );
   }
 
   async get(id: string): Promise<Project | null> {

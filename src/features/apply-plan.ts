@@ -59,7 +59,8 @@ export function planApply(desired: Definitions, current: FeatureObject[], prune:
   }
   if (prune) {
     for (const o of current) {
-      if (o.deletedAt === null && !seen.has(`${o.kind}/${o.name}`)) changes.push({ kind: o.kind, name: o.name, action: 'delete', version: o.version });
+      if (o.deletedAt === null && !seen.has(`${o.kind}/${o.name}`))
+        changes.push({ kind: o.kind, name: o.name, action: 'delete', version: o.version });
     }
   }
   return changes;

@@ -9,7 +9,8 @@ export interface FeatureMemoryState {
 
 export const newFeatureMemoryState = (): FeatureMemoryState => ({ objects: [], states: new Map() });
 
-const order = (a: FeatureObject, b: FeatureObject) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const order = (a: FeatureObject, b: FeatureObject) =>
+  a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 export class FakeFeatureRegistryStore implements FeatureRegistryStore {
   constructor(private readonly h: { features: FeatureMemoryState }) {}
@@ -25,17 +26,25 @@ export class FakeFeatureRegistryStore implements FeatureRegistryStore {
     return [...latest.values()].sort(order).map((o) => structuredClone(o));
   }
   async putVersion(o: FeatureObject) {
-    if (this.h.features.objects.some((x) => x.projectId === o.projectId && x.kind === o.kind && x.name === o.name && x.version === o.version)) {
+    if (
+      this.h.features.objects.some(
+        (x) => x.projectId === o.projectId && x.kind === o.kind && x.name === o.name && x.version === o.version,
+      )
+    ) {
       throw new AppError('ALREADY_EXISTS', `${o.kind} '${o.name}' version ${o.version} already exists`);
     }
     this.h.features.objects.push(structuredClone(o));
   }
   async markDeleted(projectId: string, kind: ObjectKind, name: string, version: number, at: number) {
-    const o = this.h.features.objects.find((x) => x.projectId === projectId && x.kind === kind && x.name === name && x.version === version);
+    const o = this.h.features.objects.find(
+      (x) => x.projectId === projectId && x.kind === kind && x.name === name && x.version === version,
+    );
     if (o) o.deletedAt = at;
   }
   async getVersion(projectId: string, kind: ObjectKind, name: string, version: number) {
-    const o = this.h.features.objects.find((x) => x.projectId === projectId && x.kind === kind && x.name === name && x.version === version);
+    const o = this.h.features.objects.find(
+      (x) => x.projectId === projectId && x.kind === kind && x.name === name && x.version === version,
+    );
     return o ? structuredClone(o) : null;
   }
   async getState(projectId: string, view: string) {

@@ -60,7 +60,12 @@ function byName<T extends { name: string }>(kind: string, items: T[], problems: 
 
 const aggregateType = (fn: CompiledAggregation['fn']): ValueType => (fn === 'count' ? 'int64' : 'float64');
 
-function compileView(def: FeatureViewDef, entities: Map<string, EntityDef>, sources: Map<string, SourceDef>, problems: string[]): CompiledView | null {
+function compileView(
+  def: FeatureViewDef,
+  entities: Map<string, EntityDef>,
+  sources: Map<string, SourceDef>,
+  problems: string[],
+): CompiledView | null {
   const source = sources.get(def.source);
   if (!source) problems.push(`feature view '${def.name}' uses unknown source '${def.source}'`);
   const joinKeys: JoinKey[] = [];
@@ -84,7 +89,8 @@ function compileView(def: FeatureViewDef, entities: Map<string, EntityDef>, sour
       : aggregations.map((a) => ({ name: a.output, type: aggregateType(a.fn), expr: `"${a.output}"` }));
   const seen = new Set<string>();
   for (const f of features) {
-    if (!/^[a-z][a-z0-9_]*$/.test(f.name)) problems.push(`feature view '${def.name}': output name '${f.name}' is not a valid feature name`);
+    if (!/^[a-z][a-z0-9_]*$/.test(f.name))
+      problems.push(`feature view '${def.name}': output name '${f.name}' is not a valid feature name`);
     if (seen.has(f.name)) problems.push(`feature view '${def.name}' has two features named '${f.name}'`);
     seen.add(f.name);
   }

@@ -5,12 +5,18 @@ export const valueTypes = ['int64', 'float64', 'string', 'bool', 'timestamp'] as
 export type ValueType = (typeof valueTypes)[number];
 
 const name = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'names are lowercase letters, digits and _, starting with a letter');
-const duration = z.union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d|w)$/, 'a duration like 30s, 15m, 1h, 7d'), z.number().nonnegative()]);
+const duration = z.union([
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d|w)$/, 'a duration like 30s, 15m, 1h, 7d'),
+  z.number().nonnegative(),
+]);
 
 export const entitySchema = z
   .object({
     name,
-    join_keys: z.array(z.object({ name, type: z.enum(valueTypes).default('string') }).strict()).min(1).max(8),
+    join_keys: z
+      .array(z.object({ name, type: z.enum(valueTypes).default('string') }).strict())
+      .min(1)
+      .max(8),
     description: z.string().max(2000).default(''),
   })
   .strict();
@@ -81,7 +87,10 @@ export const transformSchema = z
     function: z.string().regex(/^[A-Za-z_$][\w$]*$/),
     /** `request.<field>` or `<view>:<feature>` values the function receives, by name. */
     inputs: z.array(z.string().min(1).max(200)).min(1).max(100),
-    outputs: z.array(z.object({ name, type: z.enum(valueTypes) }).strict()).min(1).max(100),
+    outputs: z
+      .array(z.object({ name, type: z.enum(valueTypes) }).strict())
+      .min(1)
+      .max(100),
   })
   .strict();
 
@@ -89,7 +98,10 @@ export const featureServiceSchema = z
   .object({
     name,
     /** `view:feature` or `view:*`. */
-    features: z.array(z.string().regex(/^[a-z][a-z0-9_]*:([a-z][a-z0-9_]*|\*)$/, 'feature refs look like view:feature or view:*')).min(1).max(2000),
+    features: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]*:([a-z][a-z0-9_]*|\*)$/, 'feature refs look like view:feature or view:*'))
+      .min(1)
+      .max(2000),
     transforms: z.array(name).max(50).default([]),
     description: z.string().max(2000).default(''),
   })

@@ -9,7 +9,7 @@ import type { Definitions } from './feature-definitions.ts';
 import type { FeatureRegistryStore, ViewState } from './feature-stores.ts';
 import { parseDefinitions } from './load-definitions.ts';
 import { type EntityFrame, getHistoricalFeatures } from './offline/historical-retrieval.ts';
-import { type DatasetPathResolver } from './offline/source-relation.ts';
+import type { DatasetPathResolver } from './offline/source-relation.ts';
 import { compileReadPlan, type ReadPlan, readOnlineFeatures } from './online/online-reader.ts';
 import { loadTransforms } from './transforms.ts';
 
@@ -53,7 +53,8 @@ export class FeatureStoreService {
     const catalog = compileCatalog(parseDefinitions(definitionsFrom(objects)));
     const versions = new Map(objects.filter((o) => o.deletedAt === null).map((o) => [`${o.kind}/${o.name}`, o.version]));
     const plans = new Map<string, ReadPlan>();
-    for (const service of catalog.services.values()) plans.set(service.name, compileReadPlan(catalog, service, await loadTransforms(service.transforms)));
+    for (const service of catalog.services.values())
+      plans.set(service.name, compileReadPlan(catalog, service, await loadTransforms(service.transforms)));
     return { catalog, versions, plans };
   }
 
@@ -107,7 +108,8 @@ export class FeatureStoreService {
       }
     });
     this.loaded.delete(projectId);
-    for (const c of changes) if (c.action === 'delete' && c.kind === 'feature_view') await this.online.deleteView(viewKey(projectId, c.name));
+    for (const c of changes)
+      if (c.action === 'delete' && c.kind === 'feature_view') await this.online.deleteView(viewKey(projectId, c.name));
     return { applied: true, changes };
   }
 
@@ -124,7 +126,11 @@ export class FeatureStoreService {
     return `${service}@${v}`;
   }
 
-  async historical(actor: Principal, projectId: string, req: { service: string; entities: EntityFrame; timestampColumn?: string; output?: string }) {
+  async historical(
+    actor: Principal,
+    projectId: string,
+    req: { service: string; entities: EntityFrame; timestampColumn?: string; output?: string },
+  ) {
     authorize(actor, 'features:read', projectId);
     const { catalog } = await this.load(projectId);
     const service = catalog.services.get(req.service);
@@ -145,18 +151,28 @@ export class FeatureStoreService {
   }
 
   /** Online read for serving: by feature service, or ad-hoc feature refs (`view:feature`). */
-  async readOnline(actor: Principal, projectId: string, req: { service?: string; features?: string[]; entities: Record<string, unknown>[]; maxAgeMs?: number }) {
-    if (!can(actor, 'features:read', projectId) && !can(actor, 'serving:predict', projectId)) authorize(actor, 'features:read', projectId);
+  async readOnline(
+    actor: Principal,
+    projectId: string,
+    req: { service?: string; features?: string[]; entities: Record<string, unknown>[]; maxAgeMs?: number },
+  ) {
+    if (!can(actor, 'features:read', projectId) && !can(actor, 'serving:predict', projectId))
+      authorize(actor, 'features:read', projectId);
     const { catalog, plans } = await this.load(projectId);
     let plan: ReadPlan | undefined;
     if (req.service) {
       plan = plans.get(req.service);
       if (!plan) throw new AppError('NOT_FOUND', `feature service '${req.service}' does not exist`);
     } else {
-      const adHoc = compileCatalog(parseDefinitions({ ...catalogDefs(catalog), feature_services: [{ name: 'adhoc', features: req.features ?? [] }] }));
+      const adHoc = compileCatalog(
+        parseDefinitions({ ...catalogDefs(catalog), feature_services: [{ name: 'adhoc', features: req.features ?? [] }] }),
+      );
       plan = compileReadPlan(adHoc, adHoc.services.get('adhoc') as never, []);
     }
-    const scoped = { ...plan, views: plan.views.map((v) => ({ ...v, view: { ...v.view, name: viewKey(projectId, v.view.name) } })) };
+    const scoped = {
+      ...plan,
+      views: plan.views.map((v) => ({ ...v, view: { ...v.view, name: viewKey(projectId, v.view.name) } })),
+    };
     const result = await readOnlineFeatures(this.online, scoped, req.entities, {
       now: this.clock.now(),
       ...(req.maxAgeMs !== undefined ? { maxAgeMs: req.maxAgeMs } : {}),

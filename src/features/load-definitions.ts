@@ -68,4 +68,3 @@ export async function loadDefinitions(path: string): Promise<Definitions> {
   const parts = await Promise.all(files.map(readOne));
   return parseDefinitions(merge(parts));
 }
-

@@ -39,7 +39,11 @@ export class MaterializationService {
     private readonly clock: Clock,
   ) {}
 
-  async start(actor: Principal, projectId: string, req: MaterializeRequest): Promise<{ job: MaterializeJob; done: Promise<MaterializeJob> }> {
+  async start(
+    actor: Principal,
+    projectId: string,
+    req: MaterializeRequest,
+  ): Promise<{ job: MaterializeJob; done: Promise<MaterializeJob> }> {
     authorize(actor, 'features:materialize', projectId);
     const { catalog } = await this.features.load(projectId);
     const names = req.views ?? [...catalog.views.keys()];
@@ -113,12 +117,20 @@ export class MaterializationService {
   }
 
   /** Streaming writes: rows for one view with join keys, `event_timestamp` and feature values. */
-  async push(actor: Principal, projectId: string, req: { view: string; rows: Record<string, unknown>[] }): Promise<{ written: number }> {
+  async push(
+    actor: Principal,
+    projectId: string,
+    req: { view: string; rows: Record<string, unknown>[] },
+  ): Promise<{ written: number }> {
     authorize(actor, 'features:write', projectId);
     const { catalog } = await this.features.load(projectId);
     const view = catalog.views.get(req.view);
     if (!view) throw new AppError('NOT_FOUND', `feature view '${req.view}' does not exist`);
-    if (view.kind !== 'plain') throw new AppError('VALIDATION_FAILED', `feature view '${req.view}' is computed by aggregation; push to its source instead`);
+    if (view.kind !== 'plain')
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `feature view '${req.view}' is computed by aggregation; push to its source instead`,
+      );
     const features = view.features.map((f) => f.name);
     const entityKeys: string[] = [];
     const eventTimes: number[] = [];
@@ -131,12 +143,19 @@ export class MaterializationService {
         return v as string | number | boolean;
       });
       const ts = typeof row.event_timestamp === 'number' ? row.event_timestamp : Date.parse(String(row.event_timestamp));
-      if (!Number.isFinite(ts)) throw new AppError('VALIDATION_FAILED', `row ${i}: event_timestamp must be epoch ms or an ISO time`);
+      if (!Number.isFinite(ts))
+        throw new AppError('VALIDATION_FAILED', `row ${i}: event_timestamp must be epoch ms or an ISO time`);
       entityKeys.push(entityKey(keys));
       eventTimes.push(ts);
       view.features.forEach((f, c) => {
         const v = row[f.name] ?? null;
-        const ok = v === null || (f.type === 'string' ? typeof v === 'string' : f.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v));
+        const ok =
+          v === null ||
+          (f.type === 'string'
+            ? typeof v === 'string'
+            : f.type === 'bool'
+              ? typeof v === 'boolean'
+              : typeof v === 'number' && Number.isFinite(v));
         if (!ok) throw new AppError('VALIDATION_FAILED', `row ${i}: feature '${f.name}' must be a ${f.type}`);
         (columns[c] as unknown[]).push(v);
       });

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AppError } from '../core/index.ts';
-import { type Database, type FeatureObjectRow, isUniqueViolation, parseJsonColumn } from '../storage/index.ts';
+import { type Database, type FeatureObjectRow, parseJsonColumn, uniqueInsert } from '../storage/index.ts';
 import type { ObjectKind } from './feature-definitions.ts';
 import type { FeatureObject, FeatureRegistryStore, ViewState } from './feature-stores.ts';
 
@@ -42,8 +41,8 @@ export class SqlFeatureRegistryStore implements FeatureRegistryStore {
   }
 
   async putVersion(o: FeatureObject): Promise<void> {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('feature_objects')
         .values({
           project_id: o.projectId,
@@ -56,11 +55,9 @@ export class SqlFeatureRegistryStore implements FeatureRegistryStore {
           created_by: o.createdBy,
           deleted_at: o.deletedAt,
         })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `${o.kind} '${o.name}' version ${o.version} already exists`);
-      throw e;
-    }
+        .execute(),
+      `${o.kind} '${o.name}' version ${o.version} already exists`,
+    );
   }
 
   async markDeleted(projectId: string, kind: ObjectKind, name: string, version: number, at: number): Promise<void> {
@@ -97,14 +94,30 @@ export class SqlFeatureRegistryStore implements FeatureRegistryStore {
   }
 
   async listStates(projectId: string): Promise<ViewState[]> {
-    const rows = await this.db.selectFrom('feature_view_state').selectAll().where('project_id', '=', projectId).orderBy('view').execute();
-    return rows.map((r) => ({ view: r.view, watermark: r.watermark, materializedAt: r.materialized_at, rowsWritten: r.rows_written }));
+    const rows = await this.db
+      .selectFrom('feature_view_state')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('view')
+      .execute();
+    return rows.map((r) => ({
+      view: r.view,
+      watermark: r.watermark,
+      materializedAt: r.materialized_at,
+      rowsWritten: r.rows_written,
+    }));
   }
 
   async putState(projectId: string, s: ViewState): Promise<void> {
     await this.db
       .insertInto('feature_view_state')
-      .values({ project_id: projectId, view: s.view, watermark: s.watermark, materialized_at: s.materializedAt, rows_written: s.rowsWritten })
+      .values({
+        project_id: projectId,
+        view: s.view,
+        watermark: s.watermark,
+        materialized_at: s.materializedAt,
+        rows_written: s.rowsWritten,
+      })
       .onConflict((oc) =>
         oc.columns(['project_id', 'view']).doUpdateSet({
           watermark: (eb) => eb.ref('excluded.watermark'),

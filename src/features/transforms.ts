@@ -20,14 +20,22 @@ export async function loadTransforms(defs: TransformDef[]): Promise<CompiledTran
     try {
       mod = (await import(pathToFileURL(def.module).href)) as Record<string, unknown>;
     } catch (e) {
-      throw new AppError('VALIDATION_FAILED', `transform '${def.name}': cannot load module ${def.module}: ${(e as Error).message}`);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `transform '${def.name}': cannot load module ${def.module}: ${(e as Error).message}`,
+      );
     }
     const fn = mod[def.function];
-    if (typeof fn !== 'function') throw new AppError('VALIDATION_FAILED', `transform '${def.name}': ${def.module} exports no function '${def.function}'`);
+    if (typeof fn !== 'function')
+      throw new AppError('VALIDATION_FAILED', `transform '${def.name}': ${def.module} exports no function '${def.function}'`);
     const inputColumns = def.inputs.map((ref) => {
       if (ref.startsWith('request.')) return { name: ref.slice(8), column: ref.slice(8) };
       const [view, feature] = ref.split(':');
-      if (!view || !feature) throw new AppError('VALIDATION_FAILED', `transform '${def.name}': input '${ref}' is neither request.<field> nor view:feature`);
+      if (!view || !feature)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `transform '${def.name}': input '${ref}' is neither request.<field> nor view:feature`,
+        );
       return { name: feature, column: outputColumn(view, feature) };
     });
     out.push({ def, fn: fn as TransformFn, inputColumns });
@@ -36,12 +44,20 @@ export async function loadTransforms(defs: TransformDef[]): Promise<CompiledTran
 }
 
 /** Runs transforms over column-major data; returns their output columns by name. */
-export function applyTransforms(transforms: CompiledTransform[], columns: Map<string, unknown[]>, rows: number): Map<string, unknown[]> {
+export function applyTransforms(
+  transforms: CompiledTransform[],
+  columns: Map<string, unknown[]>,
+  rows: number,
+): Map<string, unknown[]> {
   const outputs = new Map<string, unknown[]>();
   for (const t of transforms) {
     const ins = t.inputColumns.map((i) => {
       const col = columns.get(i.column);
-      if (!col) throw new AppError('VALIDATION_FAILED', `transform '${t.def.name}' needs '${i.column}', which the request does not provide`);
+      if (!col)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `transform '${t.def.name}' needs '${i.column}', which the request does not provide`,
+        );
       return [i.name, col] as const;
     });
     const outs = t.def.outputs.map((o) => [o.name, new Array<unknown>(rows)] as const);

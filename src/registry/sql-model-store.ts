@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
-import { AppError } from '../core/index.ts';
 import {
   type AliasMoveRow,
   type Database,
-  isUniqueViolation,
   type ModelVersionRow,
   parseJsonColumn,
   type RegisteredModelRow,
+  uniqueInsert,
 } from '../storage/index.ts';
 import type { ModelStore } from './registry-stores.ts';
 import type { AliasMove, GateCheck, ModelAlias, ModelManifest, ModelVersion, RegisteredModel } from './registry-types.ts';
@@ -50,8 +49,8 @@ export class SqlModelStore implements ModelStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async createModel(m: RegisteredModel): Promise<void> {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('registered_models')
         .values({
           id: m.id,
@@ -61,11 +60,9 @@ export class SqlModelStore implements ModelStore {
           created_at: m.createdAt,
           created_by: m.createdBy,
         })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `model '${m.name}' already exists`);
-      throw e;
-    }
+        .execute(),
+      `model '${m.name}' already exists`,
+    );
   }
 
   async getModel(id: string) {
@@ -99,8 +96,8 @@ export class SqlModelStore implements ModelStore {
   }
 
   async createVersion(v: ModelVersion) {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('model_versions')
         .values({
           id: v.id,
@@ -115,11 +112,9 @@ export class SqlModelStore implements ModelStore {
           created_at: v.createdAt,
           created_by: v.createdBy,
         })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `version ${v.version} already exists`);
-      throw e;
-    }
+        .execute(),
+      `version ${v.version} already exists`,
+    );
   }
 
   async getVersion(modelId: string, version: number) {

@@ -4,7 +4,7 @@ export { FakeBlobStore } from './blob/fake-blob-store.ts';
 export { FsBlobStore } from './blob/fs-blob-store.ts';
 export { openSqlDatabase, type SqlDatabase, type SqlDialectName, sqlitePathFor } from './sql/create-database.ts';
 export type * from './sql/schema.ts';
-export { isUniqueViolation, parseJsonColumn } from './sql/sql-errors.ts';
+export { isUniqueViolation, parseJsonColumn, uniqueInsert } from './sql/sql-errors.ts';
 export type { StoreFactory } from './transactor.ts';
 export { MemoryTransactor, SqlTransactor } from './transactor.ts';
 export { type AnalyticsEngine, createAnalyticsEngine, duckError, type Row, type SqlValue } from './offline/duckdb-engine.ts';

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AppError } from '../core/index.ts';
-import { type Database, type ExperimentRow, isUniqueViolation } from '../storage/index.ts';
+import { type Database, type ExperimentRow, uniqueInsert } from '../storage/index.ts';
 import type { ExperimentStore } from './tracking-stores.ts';
 import type { Experiment } from './tracking-types.ts';
 
@@ -17,8 +16,8 @@ export class SqlExperimentStore implements ExperimentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(e: Experiment): Promise<void> {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('experiments')
         .values({
           id: e.id,
@@ -28,11 +27,9 @@ export class SqlExperimentStore implements ExperimentStore {
           created_at: e.createdAt,
           created_by: e.createdBy,
         })
-        .execute();
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('ALREADY_EXISTS', `experiment '${e.name}' already exists`);
-      throw err;
-    }
+        .execute(),
+      `experiment '${e.name}' already exists`,
+    );
   }
 
   async get(id: string): Promise<Experiment | null> {

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { KeelClient } from '../../src/client/index.ts';
 import { createAnalyticsEngine } from '../../src/storage/index.ts';
 import { writeFlightsSlice } from '../helpers/flights.ts';
@@ -20,7 +20,7 @@ async function flightsDefinitions(dir: string, from: string, to: string) {
   return defs;
 }
 
-const code = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as { code: string; status: number });
+const code = async (p: Promise<unknown>) => (await p.catch((e: unknown) => e)) as { code: string; status: number };
 
 describe('feature store over HTTP', () => {
   let keel: TestKeel;
@@ -48,7 +48,12 @@ describe('feature store over HTTP', () => {
     expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
     const changed = structuredClone(defs);
     changed.feature_views[2].ttl = '10d';
-    changed.feature_views.push({ name: 'extra', entities: ['origin'], source: 'flights', features: [{ name: 'distance', type: 'float64' }] });
+    changed.feature_views.push({
+      name: 'extra',
+      entities: ['origin'],
+      source: 'flights',
+      features: [{ name: 'distance', type: 'float64' }],
+    });
     const update = await client.features.apply(changed);
     expect(update.changes.filter((c) => c.action !== 'unchanged').map((c) => [c.action, c.name, c.version])).toEqual([
       ['update', 'route_profile', 2],
@@ -80,17 +85,28 @@ describe('feature store over HTTP', () => {
     // Served now (2026), the route's 10-day TTL has long passed: withheld, not served stale.
     const stale = await client.features.online({ features: ['route_profile:distance'], entities: [entity] });
     expect(stale.rows[0]).toMatchObject({ values: [null], statuses: ['OUTSIDE_MAX_AGE'] });
-    await client.features.push('route_profile', [{ origin: 'ATL', destination: 'ORD', event_timestamp: Date.now(), distance: 606, last_delay: 12 }]);
-    const pushed = await client.features.online({ features: ['route_profile:distance', 'route_profile:last_delay'], entities: [entity] });
+    await client.features.push('route_profile', [
+      { origin: 'ATL', destination: 'ORD', event_timestamp: Date.now(), distance: 606, last_delay: 12 },
+    ]);
+    const pushed = await client.features.online({
+      features: ['route_profile:distance', 'route_profile:last_delay'],
+      entities: [entity],
+    });
     expect(pushed.rows[0]).toMatchObject({ values: [606, 12], statuses: ['PRESENT', 'PRESENT'] });
-    const missing = await client.features.online({ features: ['route_profile:distance'], entities: [{ origin: 'XXX', destination: 'YYY' }] });
+    const missing = await client.features.online({
+      features: ['route_profile:distance'],
+      entities: [{ origin: 'XXX', destination: 'YYY' }],
+    });
     expect(missing.rows[0]?.statuses).toEqual(['NOT_FOUND']);
     const status = (await client.features.status()).views;
     expect(status.find((v) => v.view === 'origin_delays')).toMatchObject({ watermark: Date.UTC(2001, 0, 4), stale: true });
   });
 
   it('writes historical training data with the feature service version', async () => {
-    const res = await client.features.historical({ service: 'delay_model', range: { start: Date.UTC(2001, 0, 3), end: Date.UTC(2001, 0, 3, 6) } });
+    const res = await client.features.historical({
+      service: 'delay_model',
+      range: { start: Date.UTC(2001, 0, 3), end: Date.UTC(2001, 0, 3, 6) },
+    });
     expect(res.featureService).toBe('delay_model@1');
     expect(res.columns).toEqual(expect.arrayContaining(['origin', 'event_timestamp', 'origin_delays__delay_mean_1h', 'weekday']));
     const bytes = await client.features.download(res.id);
@@ -99,11 +115,15 @@ describe('feature store over HTTP', () => {
   });
 
   it('refuses bad input with clear 4xx errors', async () => {
-    expect(await code(client.features.online({ features: ['route_profile:nope'], entities: [{ origin: 'A', destination: 'B' }] }))).toMatchObject({
+    expect(
+      await code(client.features.online({ features: ['route_profile:nope'], entities: [{ origin: 'A', destination: 'B' }] })),
+    ).toMatchObject({
       status: 400,
       code: 'VALIDATION_FAILED',
     });
-    expect(await code(client.features.online({ service: 'delay_model', entities: [{ origin: 7, destination: 'B' }] }))).toMatchObject({
+    expect(
+      await code(client.features.online({ service: 'delay_model', entities: [{ origin: 7, destination: 'B' }] })),
+    ).toMatchObject({
       status: 400,
       code: 'VALIDATION_FAILED',
     });
@@ -114,7 +134,9 @@ describe('feature store over HTTP', () => {
     const dangling = structuredClone(defs);
     dangling.feature_services[0].features.push('ghost_view:*');
     expect(await code(client.features.apply(dangling))).toMatchObject({ status: 400 });
-    expect(await code(client.features.push('origin_delays', [{ origin: 'ATL', event_timestamp: 1 }]))).toMatchObject({ status: 400 });
+    expect(await code(client.features.push('origin_delays', [{ origin: 'ATL', event_timestamp: 1 }]))).toMatchObject({
+      status: 400,
+    });
     expect(await code(client.features.materialize({ start: 10, end: 5 }))).toMatchObject({ status: 400 });
   });
 });
@@ -142,7 +164,11 @@ describe('materialization killed with SIGKILL', () => {
     const client = new KeelClient({ url: server.url, apiKey: server.adminKey });
     const rows = [];
     for (let i = 0; i < routes.length; i += 500) {
-      const res = await client.features.online({ service: 'delay_model', entities: routes.slice(i, i + 500).map((r) => ({ ...r, event_timestamp: '2001-02-01T00:00:00Z' })), maxAge: '100000d' });
+      const res = await client.features.online({
+        service: 'delay_model',
+        entities: routes.slice(i, i + 500).map((r) => ({ ...r, event_timestamp: '2001-02-01T00:00:00Z' })),
+        maxAge: '100000d',
+      });
       rows.push(...res.rows.map((r) => ({ values: r.values, eventTimes: r.eventTimes })));
     }
     return rows;

@@ -1,14 +1,14 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFlightsSlice } from '../helpers/flights.ts';
-import { type AnalyticsEngine, createAnalyticsEngine } from '../../src/storage/index.ts';
+import { parse } from 'yaml';
 import { compileCatalog, type FeatureCatalog } from '../../src/features/feature-catalog.ts';
 import { parseDefinitions } from '../../src/features/load-definitions.ts';
-import { loadTransforms } from '../../src/features/transforms.ts';
 import { getHistoricalFeatures } from '../../src/features/offline/historical-retrieval.ts';
+import { loadTransforms } from '../../src/features/transforms.ts';
+import { type AnalyticsEngine, createAnalyticsEngine } from '../../src/storage/index.ts';
+import { writeFlightsSlice } from '../helpers/flights.ts';
 
 /**
  * Point-in-time retrieval on real flights, checked against independent SQL written here: plain
@@ -41,7 +41,14 @@ describe('historical retrieval on flights', () => {
       output: out,
     });
     expect(result.columns).toEqual(
-      expect.arrayContaining(['origin', 'destination', 'event_timestamp', 'origin_delays__delay_mean_1h', 'route_profile__distance', 'hour']),
+      expect.arrayContaining([
+        'origin',
+        'destination',
+        'event_timestamp',
+        'origin_delays__delay_mean_1h',
+        'route_profile__distance',
+        'hour',
+      ]),
     );
     await engine.run(`CREATE TABLE got AS SELECT row_number() OVER () AS i, * FROM read_parquet('${out}')`);
   }, 120_000);
@@ -53,13 +60,17 @@ describe('historical retrieval on flights', () => {
       `SELECT count(*) AS n FROM read_parquet('${slice}') WHERE date BETWEEN TIMESTAMP '2001-01-03' AND TIMESTAMP '2001-01-11'`,
     );
     expect(n?.n).toBe(expected?.n);
-    const [ordered] = await engine.all(`SELECT bool_and(ok) AS ok FROM (SELECT event_timestamp >= lag(event_timestamp) OVER (ORDER BY i) AS ok FROM got)`);
+    const [ordered] = await engine.all(
+      `SELECT bool_and(ok) AS ok FROM (SELECT event_timestamp >= lag(event_timestamp) OVER (ORDER BY i) AS ok FROM got)`,
+    );
     expect(ordered?.ok).toBe(true);
   });
 
   it('matches an independent query on 1,000 random rows', async () => {
     await engine.run(`CREATE TABLE sample AS SELECT * FROM got USING SAMPLE 1000 ROWS (reservoir, 42)`);
-    await engine.run(`CREATE TABLE src AS SELECT *, greatest(date, date + to_minutes(greatest(delay, 0)::BIGINT)) AS known FROM read_parquet('${slice}')`);
+    await engine.run(
+      `CREATE TABLE src AS SELECT *, greatest(date, date + to_minutes(greatest(delay, 0)::BIGINT)) AS known FROM read_parquet('${slice}')`,
+    );
     const rows = await engine.all(`
       SELECT s.i,
         s.origin_delays__delay_mean_1h AS got_o1, (SELECT avg(delay) FROM src WHERE src.origin = s.origin AND known <= s.event_timestamp AND known > s.event_timestamp - INTERVAL 1 HOUR) AS want_o1,

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { compileCatalog, type FeatureCatalog } from '../../src/features/feature-catalog.ts';
 import { parseDefinitions } from '../../src/features/load-definitions.ts';
 import { getHistoricalFeatures } from '../../src/features/offline/historical-retrieval.ts';
@@ -44,7 +44,11 @@ describe('offline and online features agree', () => {
     for (const t of [Date.UTC(2001, 0, 2, 6, 30), Date.UTC(2001, 0, 3, 17, 0), Date.UTC(2001, 0, 4, 23, 59)]) {
       const store = new MemoryOnlineStore();
       for (const view of catalog.views.values()) await materializeView(engine, store, view, { start: null, end: t });
-      const entities = routes.map((r) => ({ origin: r.origin, destination: r.destination, event_timestamp: new Date(t).toISOString() }));
+      const entities = routes.map((r) => ({
+        origin: r.origin,
+        destination: r.destination,
+        event_timestamp: new Date(t).toISOString(),
+      }));
       const online = await readOnlineFeatures(store, plan, entities, { now: t });
       const out = join(dir, `offline-${t}.parquet`);
       await getHistoricalFeatures(engine, { catalog, service, transforms, entities: { rows: entities }, output: out });

@@ -30,9 +30,12 @@ export function aggregateAtEntityRowsSql(v: CompiledView, relation: string, enti
   const windows = [...new Set(v.aggregations.map((a) => a.windowMs))];
   const windowName = (ms: number) => `w${windows.indexOf(ms)}`;
   const defs = windows.map(
-    (ms) => `${windowName(ms)} AS (PARTITION BY ${keys} ORDER BY __t RANGE BETWEEN ${intervalMs(ms - 0.001)} PRECEDING AND CURRENT ROW)`,
+    (ms) =>
+      `${windowName(ms)} AS (PARTITION BY ${keys} ORDER BY __t RANGE BETWEEN ${intervalMs(ms - 0.001)} PRECEDING AND CURRENT ROW)`,
   );
-  const aggs = v.aggregations.map((a) => `${fnSql[a.fn]}(${ident(a.column)}) OVER ${windowName(a.windowMs)} AS ${ident(a.output)}`);
+  const aggs = v.aggregations.map(
+    (a) => `${fnSql[a.fn]}(${ident(a.column)}) OVER ${windowName(a.windowMs)} AS ${ident(a.output)}`,
+  );
   return `
     SELECT __row, ${aggs.join(', ')}
     FROM (

@@ -71,8 +71,11 @@ async function loadEntityFrame(conn: DuckDBConnection, req: HistoricalRequest, v
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE __entities AS SELECT * REPLACE (${casts.join(', ')}), row_number() OVER () AS __row FROM __frame`,
   );
-  const bad = (await (await conn.runAndReadAll(`SELECT count(*) AS n FROM __entities WHERE ${ident(ts)} IS NULL`)).getRowObjectsJS())[0];
-  if (Number(bad?.n ?? 0) > 0) throw new AppError('VALIDATION_FAILED', `${bad?.n} entity rows have no valid timestamp in '${ts}'`);
+  const bad = (
+    await (await conn.runAndReadAll(`SELECT count(*) AS n FROM __entities WHERE ${ident(ts)} IS NULL`)).getRowObjectsJS()
+  )[0];
+  if (Number(bad?.n ?? 0) > 0)
+    throw new AppError('VALIDATION_FAILED', `${bad?.n} entity rows have no valid timestamp in '${ts}'`);
 }
 
 /** Point-in-time correct features for every entity row, written to Parquet in the frame's row order. */
@@ -95,9 +98,12 @@ export async function getHistoricalFeatures(engine: AnalyticsEngine, req: Histor
         const cols = plainFeatureColumns(v, alias, entityTs, (f) => outputColumn(v.name, f));
         selects.push(...cols.filter((_, j) => wanted.has(v.features[j]?.name ?? '')));
       } else {
-        await conn.run(`CREATE OR REPLACE TEMP TABLE ${alias}_agg AS ${aggregateAtEntityRowsSql(v, relation, '__entities', ident(ts))}`);
+        await conn.run(
+          `CREATE OR REPLACE TEMP TABLE ${alias}_agg AS ${aggregateAtEntityRowsSql(v, relation, '__entities', ident(ts))}`,
+        );
         joins.push(`LEFT JOIN ${alias}_agg ${alias} ON ${alias}.__row = ${e}.__row`);
-        for (const f of v.features) if (wanted.has(f.name)) selects.push(`${alias}.${ident(f.name)} AS ${ident(outputColumn(v.name, f.name))}`);
+        for (const f of v.features)
+          if (wanted.has(f.name)) selects.push(`${alias}.${ident(f.name)} AS ${ident(outputColumn(v.name, f.name))}`);
       }
     }
     let query = `SELECT ${selects.join(', ')}, ${e}.__row FROM __entities ${e} ${joins.join(' ')}`;
@@ -107,8 +113,12 @@ export async function getHistoricalFeatures(engine: AnalyticsEngine, req: Histor
     } catch (err) {
       throw new AppError('BAD_REQUEST', `historical retrieval failed: ${(err as Error).message.split('\n')[0]}`);
     }
-    const meta = (await (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${literal(req.output)})`)).getRowObjectsJS())[0];
-    const described = (await (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${literal(req.output)})`)).getRowObjectsJS()) as {
+    const meta = (
+      await (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${literal(req.output)})`)).getRowObjectsJS()
+    )[0];
+    const described = (await (
+      await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${literal(req.output)})`)
+    ).getRowObjectsJS()) as {
       column_name: string;
     }[];
     return { output: req.output, rows: Number(meta?.n ?? 0), columns: described.map((d) => d.column_name) };
@@ -125,7 +135,9 @@ async function withTransforms(conn: DuckDBConnection, transforms: CompiledTransf
   const byName = new Map<string, unknown[]>(needed.map((n, i) => [n, (cols[i + 1] ?? []).map(jsValue)]));
   const outputs = applyTransforms(transforms, byName, rows);
   const outDefs = transforms.flatMap((t) => t.def.outputs);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE __transformed (__row BIGINT, ${outDefs.map((o) => `${ident(o.name)} ${duckType(o.type)}`).join(', ')})`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE __transformed (__row BIGINT, ${outDefs.map((o) => `${ident(o.name)} ${duckType(o.type)}`).join(', ')})`,
+  );
   const appender = await conn.createAppender('__transformed');
   const rowIds = cols[0] ?? [];
   for (let r = 0; r < rows; r++) {
@@ -145,10 +157,10 @@ function jsValue(v: unknown): unknown {
 type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
 
 function appendValue(a: Appender, type: string, v: unknown): void {
-  if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return a.appendNull();
-  if (type === 'int64') return a.appendBigInt(BigInt(Math.trunc(Number(v))));
-  if (type === 'float64') return a.appendDouble(Number(v));
-  if (type === 'bool') return a.appendBoolean(Boolean(v));
-  if (type === 'timestamp') return a.appendVarchar(new Date(v as number | string | Date).toISOString());
-  return a.appendVarchar(String(v));
+  if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) a.appendNull();
+  else if (type === 'int64') a.appendBigInt(BigInt(Math.trunc(Number(v))));
+  else if (type === 'float64') a.appendDouble(Number(v));
+  else if (type === 'bool') a.appendBoolean(Boolean(v));
+  else if (type === 'timestamp') a.appendVarchar(new Date(v as number | string | Date).toISOString());
+  else a.appendVarchar(String(v));
 }

@@ -1,5 +1,5 @@
-import { entityKey, type OnlineStore } from '../../storage/index.ts';
 import type { AnalyticsEngine } from '../../storage/index.ts';
+import { entityKey, type OnlineStore } from '../../storage/index.ts';
 import type { CompiledView } from '../feature-catalog.ts';
 import { aggregateAsOfSql } from './aggregate-sql.ts';
 import { plainTimelineSql } from './point-in-time-sql.ts';
@@ -48,7 +48,9 @@ export async function materializeView(
     select = `SELECT *, ${range.end}::BIGINT AS __event FROM (${aggregateAsOfSql(view, relation, end)})`;
   }
   return engine.withConnection(async (conn) => {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __mat AS SELECT row_number() OVER (ORDER BY ${keys.join(', ')}) AS __rn, * FROM (${select})`);
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE __mat AS SELECT row_number() OVER (ORDER BY ${keys.join(', ')}) AS __rn, * FROM (${select})`,
+    );
     const total = Number((await (await conn.runAndReadAll('SELECT count(*) AS n FROM __mat')).getRowObjectsJS())[0]?.n ?? 0);
     const featureNames = view.features.map((f) => f.name);
     let written = 0;

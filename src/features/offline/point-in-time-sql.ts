@@ -12,11 +12,14 @@ import { checkExpression, ident, intervalMs } from './sql-text.ts';
  * JOIN per view — and drops it when its event time is older than T - ttl.
  */
 
-const keyList = (v: CompiledView, alias?: string) => v.joinKeys.map((k) => (alias ? `${alias}.${ident(k.name)}` : ident(k.name))).join(', ');
+const keyList = (v: CompiledView, alias?: string) =>
+  v.joinKeys.map((k) => (alias ? `${alias}.${ident(k.name)}` : ident(k.name))).join(', ');
 
 function availExpr(v: CompiledView): string {
   const event = `${ident(v.source.timestamp_field)}::TIMESTAMP`;
-  const known = v.def.available_at ? `greatest(${event}, (${checkExpression(v.def.available_at, `available_at of ${v.name}`)})::TIMESTAMP)` : event;
+  const known = v.def.available_at
+    ? `greatest(${event}, (${checkExpression(v.def.available_at, `available_at of ${v.name}`)})::TIMESTAMP)`
+    : event;
   const lagged = v.lagMs > 0 ? `(${known} + ${intervalMs(v.lagMs)})` : known;
   const created = v.source.created_timestamp_field;
   return created ? `greatest(${lagged}, ${ident(created)}::TIMESTAMP)` : lagged;
@@ -25,7 +28,9 @@ function availExpr(v: CompiledView): string {
 /** Struct ordering (e, c, values…) = latest event, then latest created, then a fixed tie-break. */
 function bestStruct(v: CompiledView): string {
   const created = v.source.created_timestamp_field ? `${ident(v.source.created_timestamp_field)}::TIMESTAMP` : 'NULL::TIMESTAMP';
-  const values = v.features.map((f) => `${ident(f.name)} := (${checkExpression(f.expr, `feature ${v.name}:${f.name}`)})::${duckType(f.type)}`);
+  const values = v.features.map(
+    (f) => `${ident(f.name)} := (${checkExpression(f.expr, `feature ${v.name}:${f.name}`)})::${duckType(f.type)}`,
+  );
   return `struct_pack(e := ${ident(v.source.timestamp_field)}::TIMESTAMP, c := ${created}, ${values.join(', ')})`;
 }
 

@@ -10,7 +10,8 @@ export type DatasetPathResolver = (datasetVersion: string) => Promise<string>;
 export async function sourceRelation(source: SourceDef, resolveDataset?: DatasetPathResolver): Promise<string> {
   let path = source.path;
   if (source.dataset) {
-    if (!resolveDataset) throw new AppError('VALIDATION_FAILED', `source '${source.name}' names a dataset, but datasets are not available`);
+    if (!resolveDataset)
+      throw new AppError('VALIDATION_FAILED', `source '${source.name}' names a dataset, but datasets are not available`);
     path = await resolveDataset(source.dataset);
   }
   if (!path) throw new AppError('VALIDATION_FAILED', `source '${source.name}' has no path`);

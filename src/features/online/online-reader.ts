@@ -33,16 +33,27 @@ export function compileReadPlan(catalog: FeatureCatalog, service: CompiledServic
     entry.columns.push(column);
   });
   const joinKeys = [...new Set(views.flatMap((v) => v.view.joinKeys.map((k) => k.name)))];
-  const outputs = [...service.refs.map((r) => outputColumn(r.view, r.feature)), ...transforms.flatMap((t) => t.def.outputs.map((o) => o.name))];
+  const outputs = [
+    ...service.refs.map((r) => outputColumn(r.view, r.feature)),
+    ...transforms.flatMap((t) => t.def.outputs.map((o) => o.name)),
+  ];
   return { service: service.name, views, joinKeys, outputs, transforms };
 }
 
 function keyOf(row: Record<string, unknown>, view: CompiledView, index: number): string {
   const parts = view.joinKeys.map((k) => {
     const v = row[k.name];
-    const ok = k.type === 'string' ? typeof v === 'string' : k.type === 'bool' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v);
+    const ok =
+      k.type === 'string'
+        ? typeof v === 'string'
+        : k.type === 'bool'
+          ? typeof v === 'boolean'
+          : typeof v === 'number' && Number.isFinite(v);
     if (!ok) {
-      throw new AppError('VALIDATION_FAILED', `entity row ${index}: join key '${k.name}' must be a ${k.type}`, { row: index, key: k.name });
+      throw new AppError('VALIDATION_FAILED', `entity row ${index}: join key '${k.name}' must be a ${k.type}`, {
+        row: index,
+        key: k.name,
+      });
     }
     return v as string | number | boolean;
   });
@@ -59,7 +70,11 @@ export async function readOnlineFeatures(
   entities: Record<string, unknown>[],
   opts: { now: number; maxAgeMs?: number },
 ): Promise<OnlineFeatures> {
-  const requests = plan.views.map(({ view, features }) => ({ view: view.name, features, entityKeys: entities.map((e, i) => keyOf(e, view, i)) }));
+  const requests = plan.views.map(({ view, features }) => ({
+    view: view.name,
+    features,
+    entityKeys: entities.map((e, i) => keyOf(e, view, i)),
+  }));
   const results = await store.read(requests);
   const width = plan.views.reduce((n, v) => n + v.features.length, 0);
   const rows = entities.map(() => ({
@@ -85,9 +100,20 @@ export async function readOnlineFeatures(
   });
   if (plan.transforms.length > 0) {
     const columns = new Map<string, unknown[]>();
-    plan.outputs.slice(0, width).forEach((name, c) => columns.set(name, rows.map((r) => r.values[c])));
-    const requestFields = new Set(plan.transforms.flatMap((t) => t.inputColumns.map((i) => i.column)).filter((c) => !columns.has(c)));
-    for (const field of requestFields) columns.set(field, entities.map((e) => e[field] ?? null));
+    plan.outputs.slice(0, width).forEach((name, c) => {
+      columns.set(
+        name,
+        rows.map((r) => r.values[c]),
+      );
+    });
+    const requestFields = new Set(
+      plan.transforms.flatMap((t) => t.inputColumns.map((i) => i.column)).filter((c) => !columns.has(c)),
+    );
+    for (const field of requestFields)
+      columns.set(
+        field,
+        entities.map((e) => e[field] ?? null),
+      );
     const outputs = applyTransforms(plan.transforms, columns, entities.length);
     for (const t of plan.transforms) {
       for (const o of t.def.outputs) {

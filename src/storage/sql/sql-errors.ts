@@ -1,3 +1,5 @@
+import { AppError } from '../../core/index.ts';
+
 /** True for a unique or primary-key violation on SQLite or Postgres. */
 export function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
@@ -11,5 +13,15 @@ export function parseJsonColumn<T>(text: string | null): T | null {
     return JSON.parse(text) as T;
   } catch {
     return null;
+  }
+}
+
+/** Runs an insert; a unique-key conflict becomes ALREADY_EXISTS with `message`, on either backend. */
+export async function uniqueInsert(insert: Promise<unknown>, message: string): Promise<void> {
+  try {
+    await insert;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', message);
+    throw e;
   }
 }
