@@ -11,7 +11,8 @@ export function registerServeCommand(program: Command): void {
     .option('-d, --data-dir <dir>', 'where data lives (env KEEL_DATA_DIR, default ./.keel)')
     .option('-c, --config <file>', 'YAML config file (default ./keel.yaml when present)')
     .option('--storage-url <url>', 'use Postgres at this URL for metadata')
-    .action(async (opts: { port?: string; host?: string; dataDir?: string; config?: string; storageUrl?: string }) => {
+    .option('--demo', 'also set up the flights demo (feature store on the real flights data) in its own project')
+    .action(async (opts: { port?: string; host?: string; dataDir?: string; config?: string; storageUrl?: string; demo?: boolean }) => {
       const overrides: Record<string, unknown> = {};
       const server: Record<string, unknown> = {};
       if (opts.port !== undefined) server.port = opts.port;
@@ -34,9 +35,13 @@ export function registerServeCommand(program: Command): void {
           ? `  an admin API key was created and written to ${keel.adminKeyPath} (shown only there)`
           : `  admin key: see ${config.dataDir}/admin.key (created on first start)`,
         `  try:  export KEEL_URL=${url} KEEL_API_KEY=$(cat ${keel.adminKeyPath ?? `${config.dataDir}/admin.key`})`,
-        '        npx keel models list',
-        '',
+        '        alias keel="npm run -s keel --"; keel models list',
       ];
+      if (opts.demo) {
+        const { startFlightsDemo } = await import('../demo.ts');
+        lines.push(...(await startFlightsDemo(keel).catch((e: unknown) => [`  demo: could not start (${(e as Error).message})`])));
+      }
+      lines.push('');
       process.stderr.write(`${lines.join('\n')}\n`);
       const stop = async () => {
         await keel.close();
