@@ -39,21 +39,26 @@ function viewsOf(req: HistoricalRequest): CompiledView[] {
 
 async function loadEntityFrame(conn: DuckDBConnection, req: HistoricalRequest, views: CompiledView[], ts: string): Promise<void> {
   const e = req.entities;
+  // Pooled connections keep temp objects, and __frame is a view or a table depending on the input.
+  // DuckDB refuses DROP VIEW on a table (and the reverse), so try both.
+  for (const kind of ['VIEW', 'TABLE']) await conn.run(`DROP ${kind} IF EXISTS __frame`).catch(() => undefined);
   if ('range' in e) {
     const first = views[0] as CompiledView;
     const rel = await sourceRelation(first.source, req.resolveDataset);
     const keys = [...new Set(views.flatMap((v) => v.joinKeys.map((k) => k.name)))].map(ident);
     const tsField = ident(first.source.timestamp_field);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __frame AS SELECT ${keys.join(', ')}, ${tsField}::TIMESTAMP AS ${ident(ts)} FROM ${rel}
+    await conn.run(`CREATE OR REPLACE TEMP VIEW __frame AS SELECT ${keys.join(', ')}, ${tsField}::TIMESTAMP AS ${ident(ts)} FROM ${rel}
       WHERE ${tsField} BETWEEN ${tsLiteral(e.range.start)} AND ${tsLiteral(e.range.end)} ORDER BY ${tsField}`);
   } else if ('parquet' in e) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __frame AS SELECT * FROM read_parquet(${literal(e.parquet)})`);
+    // A view, not a copy: the frame is read once, straight into __entities.
+    await conn.run(`CREATE OR REPLACE TEMP VIEW __frame AS SELECT * FROM read_parquet(${literal(e.parquet)})`);
   } else {
     if (e.rows.length === 0) throw new AppError('VALIDATION_FAILED', 'the entity frame has no rows');
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __frame AS SELECT unnest(${literal(JSON.stringify(e.rows))}::JSON[]) AS j`);
     const cols = Object.keys(e.rows[0] ?? {});
     const projections = cols.map((c) => `j->>${literal(c)} AS ${ident(c)}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __frame AS SELECT ${projections.join(', ')} FROM __frame`);
+    await conn.run(
+      `CREATE TEMP TABLE __frame AS SELECT ${projections.join(', ')} FROM (SELECT unnest(${literal(JSON.stringify(e.rows))}::JSON[]) AS j)`,
+    );
   }
   const described = (await (await conn.runAndReadAll('DESCRIBE __frame')).getRowObjectsJS()) as { column_name: string }[];
   const have = new Set(described.map((d) => d.column_name));
