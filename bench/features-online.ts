@@ -104,7 +104,9 @@ async function readBench(o: Options, redis: Redis, prefix: string, dataDir: stri
     `\n(b) online reads: ${data.views.length} views × ${data.features.length} features, ${o.entities} entities each, in both stores`,
   );
   say(`    ${o.requests} timed reads per side (after ${o.warmup} warm-up), one at a time, random entities, side order rotating`);
-  say('    raw = the same keys fetched straight with ioredis (pipelined MGET per view, or one GET per key), replies not decoded');
+  say(
+    '    raw = the same keys fetched straight with ioredis as Buffers (pipelined MGET per view, or one GET per key), not decoded',
+  );
   await seedReadData([keel, embedded], data);
   const raw = rawSides(redis, prefix);
   const t = new Table({
@@ -154,7 +156,7 @@ async function writeBench(o: Options, redis: Redis, prefix: string, cleanup: Cle
     `\n(c) materializing ${mo.entities.toLocaleString('en-US')} entities × ${mo.features} features into Redis, write() batches of ${mo.batch}`,
   );
   say(
-    '    Keel = RedisOnlineStore.write() (latest-wins Lua per key, pipelined); raw = pipelined SET of the same pre-encoded values',
+    '    Keel = RedisOnlineStore.write() (latest-wins Lua script, 100 keys per call, pipelined); raw = pipelined SET of the same pre-encoded values',
   );
   const d = materializeData(mo);
   const runs: MaterializeRun[] = [];
@@ -167,7 +169,7 @@ async function writeBench(o: Options, redis: Redis, prefix: string, cleanup: Cle
   runs.push(await keelMaterialize(keel, redis, mo, d, 'Keel write(), rerun over existing keys', false));
   if (!isDeepStrictEqual(rawSample, keelSample) || keelSample.some((v) => v === null))
     throw new Error('Keel and raw stored different bytes');
-  const bytes = keelSample.reduce((n, v) => n + Buffer.byteLength(v ?? ''), 0) / keelSample.length;
+  const bytes = keelSample.reduce((n, v) => n + (v?.length ?? 0), 0) / keelSample.length;
   say(
     `    check: ${keelSample.length} sampled keys hold byte-identical values on both sides (${bytes.toFixed(0)} bytes per value)`,
   );

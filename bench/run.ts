@@ -3,6 +3,8 @@
  * exporting `run(args)`; it is imported only when chosen, so one benchmark's heavy dependencies
  * never slow another down.
  */
+import { isUsageError } from './lib/usage-error.ts';
+
 interface BenchEntry {
   summary: string;
   load: () => Promise<{ run(args: string[]): Promise<void> }>;
@@ -14,7 +16,8 @@ const benchmarks: Record<string, BenchEntry> = {
     load: () => import('./tracking.ts'),
   },
   'features-offline': {
-    summary: 'historical retrieval, 3M flights × 3 views vs a hand-written ASOF join and the Feast-style query; --quick, --no-feast',
+    summary:
+      'historical retrieval, 3M flights × 3 views vs a hand-written ASOF join and the Feast-style query; --quick, --no-feast',
     load: () => import('./features-offline.ts'),
   },
   'features-online': {
@@ -38,6 +41,11 @@ if (!entry) usage(`unknown benchmark '${name}'`);
 try {
   await (await entry.load()).run(args);
 } catch (e) {
-  process.stderr.write(`\nbenchmark '${name}' failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 1;
+  if (isUsageError(e)) {
+    process.stderr.write(`${(e as Error).message}\n(npm run bench -- ${name} --help lists the flags)\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`\nbenchmark '${name}' failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import Table from 'cli-table3';
 import { sql } from 'kysely';
 import { testServiceEnv } from '../src/core/index.ts';
 import { openSqlDatabase, type SqlDatabase } from '../src/storage/index.ts';
@@ -10,16 +9,15 @@ import { SqlRunStore } from '../src/tracking/index.ts';
 import { Cleanup } from './lib/cleanup.ts';
 import { BenchHttpClient } from './lib/http-client.ts';
 import { startKeelProcess } from './lib/keel-process.ts';
-import { loadAverage, machineLine } from './lib/machine.ts';
+import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
 import { createBenchDatabase } from './lib/postgres-database.ts';
-import { fmtMs, fmtRatio, type LatencyStats } from './lib/stats.ts';
+import { UsageError } from './lib/usage-error.ts';
 import { benchLogBatch } from './tracking/log-batch-bench.ts';
+import { logTable, searchTable, singleTable } from './tracking/report.ts';
 import { benchSearchKind, type SearchResult } from './tracking/search-bench.ts';
 import { seedRuns } from './tracking/seed.ts';
 import { checkSeedMatchesApi } from './tracking/seed-check.ts';
 import { searchKinds } from './tracking/workload.ts';
-
-const targets = { search: 1.5, logBatch: 2 };
 
 const help = `npm run bench -- tracking [flags]
 
@@ -61,12 +59,12 @@ function options(args: string[]) {
     const raw = values[name];
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+    if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
     return n;
   };
   const q = values.quick;
   const clients = int('clients', 20);
-  return {
+  const o = {
     help: values.help,
     postgres: values.postgres,
     runs: int('runs', q ? 2000 : 25_000),
@@ -81,99 +79,15 @@ function options(args: string[]) {
     points: int('points', 1000),
     pool: int('pool', clients),
   };
+  // Each log-batch, Keel's and the baseline's, goes to a run of its own.
+  if (o.runs < 2 * (o.logBatches + o.logWarmup)) {
+    throw new UsageError(`--runs must be at least ${2 * (o.logBatches + o.logWarmup)} for ${o.logBatches} log-batches`);
+  }
+  if (o.points > 1000) throw new UsageError('--points is at most 1000, the API limit for one log-batch');
+  return o;
 }
 
 type Options = ReturnType<typeof options>;
-
-// No colours: the tables are pasted into docs/benchmarks.md.
-const plain = { head: [], border: [] };
-
-const verdict = (ratio: number, target: number) => (ratio <= target ? 'PASS' : 'MISS');
-
-function searchTable(results: SearchResult[]): string {
-  const t = new Table({
-    style: plain,
-    head: [
-      'search (ms)',
-      'Keel p50',
-      'Keel p95',
-      'Keel mean',
-      'direct p50',
-      'direct p95',
-      'direct mean',
-      'p50 ratio',
-      'p95 ratio',
-      'Keel req/s',
-      'direct q/s',
-      `≤${targets.search}×`,
-    ],
-  });
-  for (const r of results) {
-    const r50 = r.keel.p50 / r.direct.p50;
-    const r95 = r.keel.p95 / r.direct.p95;
-    t.push([
-      r.kind,
-      fmtMs(r.keel.p50),
-      fmtMs(r.keel.p95),
-      fmtMs(r.keel.mean),
-      fmtMs(r.direct.p50),
-      fmtMs(r.direct.p95),
-      fmtMs(r.direct.mean),
-      fmtRatio(r50),
-      fmtRatio(r95),
-      r.keel.throughput.toFixed(0),
-      r.direct.throughput.toFixed(0),
-      verdict(Math.max(r50, r95), targets.search),
-    ]);
-  }
-  return t.toString();
-}
-
-function singleTable(results: SearchResult[]): string {
-  const t = new Table({
-    style: plain,
-    head: ['search, 1 client (ms)', 'Keel p50', 'Keel p95', 'direct p50', 'direct p95', 'p50 ratio'],
-  });
-  for (const { kind, single } of results) {
-    t.push([
-      kind,
-      fmtMs(single.keel.p50),
-      fmtMs(single.keel.p95),
-      fmtMs(single.direct.p50),
-      fmtMs(single.direct.p95),
-      fmtRatio(single.keel.p50 / single.direct.p50),
-    ]);
-  }
-  return t.toString();
-}
-
-function logTable(points: number, keel: LatencyStats, direct: LatencyStats): string {
-  const t = new Table({
-    style: plain,
-    head: [
-      `log-batch of ${points} (ms)`,
-      'Keel p50',
-      'Keel p95',
-      'direct p50',
-      'direct p95',
-      'p50 ratio',
-      'p95 ratio',
-      `p95 ≤${targets.logBatch}×`,
-    ],
-  });
-  const r95 = keel.p95 / direct.p95;
-  t.push([
-    `${keel.count} batches`,
-    fmtMs(keel.p50),
-    fmtMs(keel.p95),
-    fmtMs(direct.p50),
-    fmtMs(direct.p95),
-    fmtRatio(keel.p50 / direct.p50),
-    fmtRatio(r95),
-    verdict(r95, targets.logBatch),
-  ]);
-  return t.toString();
-}
 
 async function backendVersion(db: SqlDatabase): Promise<string> {
   const q = db.dialect === 'sqlite' ? sql<{ v: string }>`select sqlite_version() as v` : sql<{ v: string }>`show server_version`;
@@ -200,6 +114,7 @@ async function bench(o: Options, args: string[], cleanup: Cleanup): Promise<void
   say(`keel tracking benchmark — ${new Date().toISOString()}`);
   say(`command:  npm run bench -- tracking ${args.join(' ')}`.trimEnd());
   say(`machine:  ${machineLine()}; load average ${loadAverage()} at start`);
+  say(`code:     ${codeVersion()}`);
   say(`backend:  ${await backendVersion(direct)}${o.postgres ? ` (pool ${o.pool} for the server and the baseline)` : ''}`);
   say(`server:   keel serve as a child process (pid ${keel.pid}) at ${keel.url}`);
   say(`workload: ${o.runs} runs × ${o.metrics} metrics, ${o.params} params, 3 tags; ${o.clients} search clients`);
@@ -240,11 +155,12 @@ async function bench(o: Options, args: string[], cleanup: Cleanup): Promise<void
     clients: o.clients,
     requests: o.requests,
     warmup: o.warmup,
-    rounds: 10,
+    // Rounds of at least ten requests per client, so the ramp-up and drain at each turn stay small.
+    rounds: Math.max(1, Math.min(10, Math.floor(o.requests / (o.clients * 10)))),
     singleRequests: o.single,
   };
   say(
-    `\nsearch: ${o.requests} timed requests per kind (after ${o.warmup} warm-up), ${o.clients} concurrent clients, max 100 results`,
+    `\nsearch: ${o.requests} timed requests per kind (after ${o.warmup} warm-up) in ${searchOpts.rounds} alternating rounds, ${o.clients} concurrent clients, max 100 results`,
   );
   say(
     "  Keel = POST /api/v1/runs/search over HTTP keep-alive; direct = SqlRunStore.search() on the bench process's own connection",

@@ -61,11 +61,13 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     clock,
     dataDir,
     blobDir,
-    allowedRoots: config.datasets.allowedRoots ?? [dataDir, process.cwd()],
+    ...(config.datasets.allowedRoots ? { allowedRoots: config.datasets.allowedRoots } : {}),
   });
   const engine = await createAnalyticsEngine();
   const online: OnlineStore = opts.memory ? new MemoryOnlineStore() : await createOnlineStore(config);
-  const features = new FeatureStoreService(tx, engine, online, clock, dataDir);
+  const features = new FeatureStoreService(tx, engine, online, clock, dataDir, (v, projectId) =>
+    datasets.service.resolveDatasetPath(v, projectId),
+  );
   const materialization = new MaterializationService(features, clock);
 
   const { adminKey } = await auth.bootstrap(config.auth.bootstrapAdmin);

@@ -43,7 +43,7 @@ export async function seedReadData(stores: OnlineStore[], data: ReadDataset, bat
   }
 }
 
-/** The raw baselines: the same keys fetched straight through ioredis, replies left undecoded. */
+/** The raw baselines: the same keys fetched straight through ioredis as Buffers (as the adapter does), left undecoded. */
 export function rawSides(redis: Redis, keyPrefix: string): { mget: ReadSide; get: ReadSide } {
   const keysOf = (r: OnlineReadRequest) => {
     const base = RedisOnlineStore.viewKeyBase(keyPrefix, r.view);
@@ -52,12 +52,12 @@ export function rawSides(redis: Redis, keyPrefix: string): { mget: ReadSide; get
   return {
     mget: (requests) => {
       const p = redis.pipeline();
-      for (const r of requests) p.mget(keysOf(r));
+      for (const r of requests) p.mgetBuffer(keysOf(r));
       return p.exec();
     },
     get: (requests) => {
       const p = redis.pipeline();
-      for (const r of requests) for (const key of keysOf(r)) p.get(key);
+      for (const r of requests) for (const key of keysOf(r)) p.getBuffer(key);
       return p.exec();
     },
   };
@@ -84,7 +84,7 @@ export async function checkSidesAgree(
     const requests = make(i);
     const [first, ...others] = await Promise.all(stores.map((s) => s.read(requests)));
     for (const other of others) if (!isDeepStrictEqual(first, other)) throw new Error(`adapters disagree on request ${i}`);
-    const replies = (await raw(requests)) as [Error | null, (string | null)[]][];
+    const replies = (await raw(requests)) as [Error | null, (Buffer | null)[]][];
     const rawFound = replies.flatMap(([, values]) => values.map((v) => v !== null));
     const found = (first ?? []).flatMap((r) => r.eventTimes.map((t) => t !== null));
     if (!isDeepStrictEqual(rawFound, found) || !found.every(Boolean))

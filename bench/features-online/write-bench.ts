@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { type OnlineStore, RedisOnlineStore } from '../../src/storage/index.ts';
-import { encodeRow, FIELD_SEP, schemaIdOf } from '../../src/storage/kv/online-row-codec.ts';
+import { encodeRows, schemaIdOf } from '../../src/storage/kv/online-row-codec.ts';
 import { columnarBlock, entityRange, featureNames } from './data.ts';
 import { deleteKeysUnder, usedMemory } from './redis-keys.ts';
 
@@ -30,9 +30,13 @@ const progress = (label: string, done: number, total: number) =>
 export function materializeData(o: MaterializeOptions) {
   const features = featureNames(o.features);
   const blocks = Array.from({ length: o.blocks }, (_, k) => columnarBlock(o.batch, o.features, 7919 * (k + 1)));
-  const header = `${eventTime}${FIELD_SEP}${schemaIdOf(features)}${FIELD_SEP}`;
+  const schemaId = schemaIdOf(features);
+  const eventTimes = new Float64Array(o.batch).fill(eventTime);
   // The raw side gets its values pre-encoded: its time is pipelined SETs and nothing else.
-  const encoded = blocks.map((block) => Array.from({ length: o.batch }, (_, r) => header + encodeRow(block, r)));
+  const encoded = blocks.map((block) => {
+    const { buf, ends } = encodeRows(block, eventTimes, 0, o.batch, schemaId);
+    return Array.from({ length: o.batch }, (_, r) => buf.subarray(r === 0 ? 0 : ends[r - 1], ends[r]));
+  });
   return { features, blocks, encoded };
 }
 type Data = ReturnType<typeof materializeData>;
@@ -87,7 +91,7 @@ export function rawMaterialize(redis: Redis, rawPrefix: string, o: MaterializeOp
       const keys = entityRange(from, rows);
       let p = redis.pipeline();
       for (let r = 0; r < rows; r++) {
-        p.set(base + keys[r], values[r] as string);
+        p.set(base + keys[r], values[r] as Buffer);
         if ((r + 1) % 1000 === 0 || r === rows - 1) {
           await send(p);
           p = redis.pipeline();
@@ -100,11 +104,11 @@ export function rawMaterialize(redis: Redis, rawPrefix: string, o: MaterializeOp
 }
 
 /** Values of `sample` entities under a prefix, for checking both sides stored the same bytes. */
-export async function sampleValues(redis: Redis, keyPrefix: string, entities: number): Promise<(string | null)[]> {
+export async function sampleValues(redis: Redis, keyPrefix: string, entities: number): Promise<(Buffer | null)[]> {
   const base = RedisOnlineStore.viewKeyBase(keyPrefix, view);
   const step = Math.max(1, Math.floor(entities / 1000));
   const keys = Array.from({ length: Math.ceil(entities / step) }, (_, i) => base + String(i * step));
-  return redis.mget(keys);
+  return redis.mgetBuffer(keys);
 }
 
 export async function dropMaterialized(store: OnlineStore, redis: Redis, rawPrefix: string): Promise<number> {

@@ -1,7 +1,13 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { DatasetProfile, DatasetVersion, DatasetVersionSummary, StoredContract, ValidationReport } from '../datasets/index.ts';
+import type {
+  DatasetProfile,
+  DatasetVersion,
+  DatasetVersionSummary,
+  StoredContract,
+  ValidationReport,
+} from '../datasets/index.ts';
 import { type HttpClient, KeelApiError, type Query } from './http.ts';
 
 export type DatasetVersionInfo = DatasetVersion & { dataset: string; children?: string[] };
@@ -64,7 +70,8 @@ export class DatasetsClient {
     const files = src.files as string[];
     if (byPath) return { files: files.map((f) => resolve(f)) };
     const globs = files.filter(hasGlob);
-    if (globs.length) throw new TypeError(`cannot upload a glob (${globs[0]}): name the files, or let a server on this machine read them`);
+    if (globs.length)
+      throw new TypeError(`cannot upload a glob (${globs[0]}): name the files, or let a server on this machine read them`);
     return { upload: await Promise.all(files.map((f) => this.upload(f))) };
   }
 
@@ -111,17 +118,16 @@ export class DatasetsClient {
       ...(opts.contractYaml ? { contractYaml: opts.contractYaml } : {}),
       ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}),
     };
-    const post = (json: unknown) => this.http.json<ValidationReport>('POST', 'api/v1/datasets/validate', { query: this.q(), json, timeoutMs: 60 * 60_000 });
+    const post = (json: unknown) =>
+      this.http.json<ValidationReport>('POST', 'api/v1/datasets/validate', { query: this.q(), json, timeoutMs: 60 * 60_000 });
     if (opts.version) return post({ version: opts.version, ...body });
     return this.withSource(opts, (source) => post({ source, ...body }));
   }
 
   list() {
-    return this.http.json<{ datasets: (Record<string, unknown> & { name: string; versions: number; latest: DatasetVersionSummary | null })[] }>(
-      'GET',
-      'api/v1/datasets',
-      { query: this.q() },
-    );
+    return this.http.json<{
+      datasets: (Record<string, unknown> & { name: string; versions: number; latest: DatasetVersionSummary | null })[];
+    }>('GET', 'api/v1/datasets', { query: this.q() });
   }
 
   get(name: string) {
@@ -137,13 +143,20 @@ export class DatasetsClient {
   }
 
   profile(id: string) {
-    return this.http.json<DatasetProfile & { version: string; digest: string }>('GET', `api/v1/datasets/versions/${encodeURIComponent(id)}/profile`, {
-      query: this.q(),
-    });
+    return this.http.json<DatasetProfile & { version: string; digest: string }>(
+      'GET',
+      `api/v1/datasets/versions/${encodeURIComponent(id)}/profile`,
+      {
+        query: this.q(),
+      },
+    );
   }
 
   applyContract(yaml: string) {
-    return this.http.json<StoredContract & { created: boolean }>('POST', 'api/v1/datasets/contracts', { query: this.q(), json: { yaml } });
+    return this.http.json<StoredContract & { created: boolean }>('POST', 'api/v1/datasets/contracts', {
+      query: this.q(),
+      json: { yaml },
+    });
   }
 
   listContracts() {

@@ -73,11 +73,18 @@ export const configSchema = z.object({
     .object({
       /**
        * Folders whose Parquet/CSV files `files` and `query` dataset sources may read (a list, or a
-       * comma-separated string from the env). Default: the data dir and the working directory.
+       * comma-separated string from the env). Default: `<dataDir>/imports` and the working directory;
+       * the rest of the data dir is never readable.
        */
       allowedRoots: z
         .preprocess(
-          (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+          (v) =>
+            typeof v === 'string'
+              ? v
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : v,
           z.array(z.string().min(1)).max(100),
         )
         .optional(),

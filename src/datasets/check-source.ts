@@ -30,7 +30,9 @@ async function expand(ctx: SourceContext, raw: string): Promise<DataFile[]> {
   let paths = [abs];
   if (hasGlob(abs)) {
     try {
-      paths = (await ctx.engine.all<{ file: string }>(`SELECT file FROM glob(${sqlString(abs)}) ORDER BY file`)).map((r) => r.file);
+      paths = (await ctx.engine.all<{ file: string }>(`SELECT file FROM glob(${sqlString(abs)}) ORDER BY file`)).map(
+        (r) => r.file,
+      );
     } catch (e) {
       throw new AppError('INVALID_PATH', `cannot expand '${raw.slice(0, 300)}': ${(e as Error).message.split('\n')[0]}`);
     }
@@ -55,7 +57,8 @@ async function expandAll(ctx: SourceContext, raws: string[]): Promise<DataFile[]
 
 /** Uploads carry no file name: Parquet announces itself with PAR1, gzip with 1f 8b, else CSV. */
 async function uploadedFile(ctx: SourceContext, digest: string): Promise<DataFile> {
-  if (!(await ctx.blobs.stat(digest))) throw new AppError('NOT_FOUND', `no upload with digest ${digest}: POST the file to /api/v1/uploads first`);
+  if (!(await ctx.blobs.stat(digest)))
+    throw new AppError('NOT_FOUND', `no upload with digest ${digest}: POST the file to /api/v1/uploads first`);
   const path = ctx.blobs.pathOf(digest);
   const stream = await ctx.blobs.open(digest);
   let head = Buffer.alloc(0);
@@ -81,7 +84,10 @@ async function checkQuery(ctx: SourceContext, query: string): Promise<CheckedInp
     } else if (/[./]/.test(table)) {
       files.push(table);
     } else {
-      throw new AppError('BAD_REQUEST', `query source refused: '${table}' is not a dataset of this project, a dataset version id or a file path`);
+      throw new AppError(
+        'BAD_REQUEST',
+        `query source refused: '${table}' is not a dataset of this project, a dataset version id or a file path`,
+      );
     }
   }
   // Each path is checked (globs expanded); the query then reads them as written, inside the sandbox.
@@ -93,7 +99,11 @@ async function checkQuery(ctx: SourceContext, query: string): Promise<CheckedInp
 export async function checkSource(ctx: SourceContext, input: DatasetSourceInput): Promise<CheckedInput> {
   if ('files' in input) {
     const files = await expandAll(ctx, input.files);
-    return { source: { kind: 'files', files }, summary: { kind: 'files', files: input.files.map((f) => checkPathShape(ctx.policy, f)) }, reads: [] };
+    return {
+      source: { kind: 'files', files },
+      summary: { kind: 'files', files: input.files.map((f) => checkPathShape(ctx.policy, f)) },
+      reads: [],
+    };
   }
   if ('query' in input) return checkQuery(ctx, input.query);
   const digests = [...new Set(Array.isArray(input.upload) ? input.upload : [input.upload])];

@@ -91,7 +91,8 @@ export class ContractService {
   private async find(projectId: string, ref: string): Promise<StoredContract> {
     const { name, version } = parseContractRef(ref);
     const store = this.tx.stores.dataContracts;
-    const found = version === null ? await store.latestContract(projectId, name) : await store.getContract(projectId, name, version);
+    const found =
+      version === null ? await store.latestContract(projectId, name) : await store.getContract(projectId, name, version);
     if (!found) throw new AppError('NOT_FOUND', `contract '${ref.slice(0, 200)}' does not exist`);
     return found;
   }

@@ -15,8 +15,8 @@ export interface CreateDatasetsOptions {
   dataDir: string;
   /** Where the blob store keeps its files (read in place by DuckDB). */
   blobDir: string;
-  /** Folders sources may read (config datasets.allowedRoots, resolved by the caller). */
-  allowedRoots: string[];
+  /** Folders sources may read (config datasets.allowedRoots); default `<dataDir>/imports` and the working directory. */
+  allowedRoots?: readonly string[];
   threads?: number;
 }
 
@@ -28,9 +28,20 @@ export async function createDatasets(opts: CreateDatasetsOptions): Promise<{ ser
   // Leftovers are registrations a crash interrupted; they were never stored.
   await rm(scratchDir, { recursive: true, force: true });
   await mkdir(join(scratchDir, 'spill'), { recursive: true });
+  const imports = resolve(opts.dataDir, 'imports');
+  await mkdir(imports, { recursive: true });
   const blobDir = resolve(opts.blobDir);
-  const policy = await createPathPolicy(opts.allowedRoots, [blobDir, scratchDir]);
-  const engine = await createDatasetEngine({ readableDirs: [...policy.roots, blobDir], scratchDir, ...(opts.threads ? { threads: opts.threads } : {}) });
+  // The data dir holds keys, databases, blobs and every project's retrievals: only its imports folder is readable.
+  const policy = await createPathPolicy(opts.allowedRoots ?? [imports, process.cwd()], [
+    resolve(opts.dataDir),
+    blobDir,
+    scratchDir,
+  ]);
+  const engine = await createDatasetEngine({
+    readableDirs: [...policy.roots, blobDir],
+    scratchDir,
+    ...(opts.threads ? { threads: opts.threads } : {}),
+  });
   const service = new DatasetService(opts.tx, {
     engine,
     blobs: blobs as BlobStore & { pathOf(digest: string): string },

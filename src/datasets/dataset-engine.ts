@@ -9,7 +9,11 @@ const asDir = (p: string) => (p.endsWith('/') ? p : `${p}/`);
  * folders, never installs or autoloads extensions (no http, no s3), and the configuration is then
  * locked so no query can undo it. This backs up the path checks done before any query runs.
  */
-export async function createDatasetEngine(opts: { readableDirs: string[]; scratchDir: string; threads?: number }): Promise<AnalyticsEngine> {
+export async function createDatasetEngine(opts: {
+  readableDirs: string[];
+  scratchDir: string;
+  threads?: number;
+}): Promise<AnalyticsEngine> {
   const dirs = [...opts.readableDirs, opts.scratchDir].map((d) => sqlString(asDir(d)));
   return createAnalyticsEngine({
     ...(opts.threads ? { threads: opts.threads } : {}),

@@ -47,7 +47,10 @@ function columnOf(col: ColumnSchema, i: number, kind: ColumnKind, r: Record<stri
       max: toJsonValue(r[`mx${i}`]) as number | string | null,
       mean: num(r[`av${i}`]),
       std: num(r[`sd${i}`]),
-      quantiles: Object.fromEntries(Object.keys(quantileLevels).map((k, j) => [k, q[j] ?? null])) as Record<QuantileName, number | null>,
+      quantiles: Object.fromEntries(Object.keys(quantileLevels).map((k, j) => [k, q[j] ?? null])) as Record<
+        QuantileName,
+        number | null
+      >,
     });
   } else if (kind === 'temporal') {
     Object.assign(p, { min: isoOf(r[`mn${i}`]), max: isoOf(r[`mx${i}`]) });
@@ -69,7 +72,11 @@ async function topValues(engine: AnalyticsEngine, relation: string, col: ColumnS
  * numbers min/max/mean/std/quantiles, for times min/max), then one small GROUP BY per column that
  * gets top values. Quantiles are exact (quantile_cont), so a version's profile never varies.
  */
-export async function profileDataset(engine: AnalyticsEngine, relation: string, columns: ColumnSchema[]): Promise<DatasetProfile> {
+export async function profileDataset(
+  engine: AnalyticsEngine,
+  relation: string,
+  columns: ColumnSchema[],
+): Promise<DatasetProfile> {
   const kinds = columns.map((c) => columnKind(c.type));
   const select = ['count(*) AS rows', ...columns.flatMap((c, i) => aggregatesOf(sqlIdent(c.name), i, kinds[i] as ColumnKind))];
   const [row = {}] = await engine.all(`SELECT ${select.join(', ')} FROM ${relation}`);
@@ -78,7 +85,8 @@ export async function profileDataset(engine: AnalyticsEngine, relation: string, 
   await Promise.all(
     profiles.map(async (p, i) => {
       const kind = kinds[i] as ColumnKind;
-      const wanted = kind === 'string' || kind === 'boolean' || (kind === 'numeric' && (p.distinct ?? Infinity) <= lowCardinality);
+      const wanted =
+        kind === 'string' || kind === 'boolean' || (kind === 'numeric' && (p.distinct ?? Infinity) <= lowCardinality);
       if (wanted && rows > 0) p.topValues = await topValues(engine, relation, columns[i] as ColumnSchema, kind);
     }),
   );

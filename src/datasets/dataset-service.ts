@@ -54,7 +54,11 @@ export class DatasetService {
   }
 
   register(actor: Principal, input: RegisterDatasetInput) {
-    return registerDataset({ tx: this.tx, deps: this.deps, contracts: this.contracts, sources: this.sources(input.projectId) }, actor, input);
+    return registerDataset(
+      { tx: this.tx, deps: this.deps, contracts: this.contracts, sources: this.sources(input.projectId) },
+      actor,
+      input,
+    );
   }
 
   async listDatasets(actor: Principal, projectId: string) {
@@ -83,7 +87,11 @@ export class DatasetService {
     return { ...v, dataset: dataset?.name ?? '', children: await this.s.datasets.listChildren(projectId, id) };
   }
 
-  async getProfile(actor: Principal, projectId: string, id: string): Promise<{ version: string; digest: string } & DatasetProfile> {
+  async getProfile(
+    actor: Principal,
+    projectId: string,
+    id: string,
+  ): Promise<{ version: string; digest: string } & DatasetProfile> {
     const v = await this.getVersion(actor, projectId, id);
     return { version: v.id, digest: v.digest, ...v.profile };
   }
@@ -111,7 +119,8 @@ export class DatasetService {
   }
 
   private async pathOf(digest: string): Promise<string> {
-    if (!(await this.deps.blobs.stat(digest))) throw new AppError('NOT_FOUND', `the data of ${digest} is missing from the blob store`);
+    if (!(await this.deps.blobs.stat(digest)))
+      throw new AppError('NOT_FOUND', `the data of ${digest} is missing from the blob store`);
     return this.deps.blobs.pathOf(digest);
   }
 
@@ -120,7 +129,10 @@ export class DatasetService {
    * Module-internal: the caller has authorized its own request; `projectId` confines the lookup.
    */
   async resolveDatasetPath(versionId: string, projectId?: string): Promise<string> {
-    const v = projectId === undefined ? await this.s.datasets.findVersion(versionId) : await this.s.datasets.getVersion(projectId, versionId);
+    const v =
+      projectId === undefined
+        ? await this.s.datasets.findVersion(versionId)
+        : await this.s.datasets.getVersion(projectId, versionId);
     if (!v) throw new AppError('NOT_FOUND', `dataset version '${versionId.slice(0, 80)}' does not exist`);
     return this.pathOf(v.digest);
   }

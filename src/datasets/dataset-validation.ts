@@ -25,7 +25,8 @@ export async function resolveContractRequest(
   if (req.contract !== undefined && req.contractYaml !== undefined) {
     throw new AppError('VALIDATION_FAILED', 'give either contract (a stored name) or contractYaml (inline), not both');
   }
-  if (req.contractYaml !== undefined) return { contract: parseContract(req.contractYaml), version: null, inline: req.contractYaml };
+  if (req.contractYaml !== undefined)
+    return { contract: parseContract(req.contractYaml), version: null, inline: req.contractYaml };
   if (req.contract === undefined) return null;
   return { ...(await contracts.resolve(projectId, req.contract)), inline: null };
 }
@@ -40,7 +41,13 @@ export async function runValidation(
 ): Promise<ValidationReport> {
   const asOf = times.asOf ?? requested.contract.freshness?.asOf ?? times.now;
   try {
-    return await runContract(engine, { relation, columns, contract: requested.contract, contractVersion: requested.version, asOf });
+    return await runContract(engine, {
+      relation,
+      columns,
+      contract: requested.contract,
+      contractVersion: requested.version,
+      asOf,
+    });
   } catch (e) {
     throw e instanceof AppError ? e : duckError(e, 'validation failed');
   }

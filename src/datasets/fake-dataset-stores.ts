@@ -10,7 +10,12 @@ export interface DatasetMemoryState {
   contracts: StoredContract[];
 }
 
-export const newDatasetMemoryState = (): DatasetMemoryState => ({ datasets: new Map(), versions: new Map(), lineage: [], contracts: [] });
+export const newDatasetMemoryState = (): DatasetMemoryState => ({
+  datasets: new Map(),
+  versions: new Map(),
+  lineage: [],
+  contracts: [],
+});
 
 // Bytewise, like the SQL backends' collation.
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -10,9 +10,9 @@ export { quantileLevels } from './dataset-types.ts';
 export { type DatasetMemoryState, FakeContractStore, FakeDatasetStore, newDatasetMemoryState } from './fake-dataset-stores.ts';
 export {
   checkDatasetName,
-  datasetVersionId,
   type DatasetServiceDeps,
   type DatasetVersionView,
+  datasetVersionId,
   type RegisterDatasetInput,
 } from './register-dataset.ts';
 export { SqlContractStore } from './sql-contract-store.ts';

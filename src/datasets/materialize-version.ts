@@ -17,7 +17,9 @@ export interface DataFile {
 }
 
 /** A source whose every file has been checked: plain files, or a query with dataset views bound. */
-export type CheckedSource = { kind: 'files'; files: DataFile[] } | { kind: 'query'; query: string; views: { name: string; path: string }[] };
+export type CheckedSource =
+  | { kind: 'files'; files: DataFile[] }
+  | { kind: 'query'; query: string; views: { name: string; path: string }[] };
 
 export interface Materialized {
   /** The canonical Parquet file, in the scratch folder until it is stored. */
@@ -53,7 +55,8 @@ function sourceError(e: unknown): AppError {
   if (e instanceof AppError) return e;
   const message = (e as Error).message ?? String(e);
   // The sandbox caught a read the path checks did not foresee: refuse it the same way.
-  if (/Permission Error/i.test(message)) return new AppError('INVALID_PATH', `the source reads a file it may not: ${message.split('\n')[0]}`);
+  if (/Permission Error/i.test(message))
+    return new AppError('INVALID_PATH', `the source reads a file it may not: ${message.split('\n')[0]}`);
   return duckError(e, 'cannot read the source');
 }
 
@@ -69,7 +72,8 @@ export async function materialize(engine: AnalyticsEngine, scratchDir: string, s
   try {
     await engine.withConnection(async (conn) => {
       try {
-        for (const v of views) await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(v.name)} AS SELECT * FROM ${readParquet(v.path)}`);
+        for (const v of views)
+          await conn.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(v.name)} AS SELECT * FROM ${readParquet(v.path)}`);
         await conn.run(
           `COPY (SELECT * FROM ${relation} AS source ORDER BY ALL) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
         );
@@ -77,7 +81,9 @@ export async function materialize(engine: AnalyticsEngine, scratchDir: string, s
         for (const v of views) await conn.run(`DROP VIEW IF EXISTS ${sqlIdent(v.name)}`).catch(() => undefined);
       }
     });
-    const described = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readParquet(path)}`);
+    const described = await engine.all<{ column_name: string; column_type: string }>(
+      `DESCRIBE SELECT * FROM ${readParquet(path)}`,
+    );
     const [count] = await engine.all<{ n: number }>(`SELECT count(*) AS n FROM ${readParquet(path)}`);
     return {
       path,

@@ -4,8 +4,9 @@ import { AppError } from '../core/index.ts';
 
 /**
  * Which files `files` and `query` sources may read: Parquet and CSV files under the allowed roots,
- * never inside a hidden folder (`.keel`, `.git`) and never inside the denied folders (blobs,
- * scratch). The extension rule keeps keys, databases and configs out even inside a root.
+ * never inside a hidden folder (`.keel`, `.git`) and never inside the denied folders (Keel's data
+ * dir: blobs, retrievals, scratch; other projects' data lives there). The extension rule keeps
+ * keys, databases and configs out even inside a root.
  */
 export interface PathPolicy {
   roots: string[];
@@ -25,7 +26,7 @@ export const maxFiles = 10_000;
 
 const real = async (p: string) => realpath(p).catch(() => resolve(p));
 
-export async function createPathPolicy(roots: string[], denied: string[]): Promise<PathPolicy> {
+export async function createPathPolicy(roots: readonly string[], denied: readonly string[]): Promise<PathPolicy> {
   return { roots: await Promise.all(roots.map(real)), denied: await Promise.all(denied.map(real)) };
 }
 
@@ -36,18 +37,28 @@ export function formatOf(path: string): DataFormat | null {
 
 export const hasGlob = (p: string): boolean => /[*?[{]/.test(p);
 
-const invalid = (raw: string, why: string) => new AppError('INVALID_PATH', `cannot read '${raw.slice(0, 300)}': ${why}`, { path: raw.slice(0, 1000) });
+const invalid = (raw: string, why: string) =>
+  new AppError('INVALID_PATH', `cannot read '${raw.slice(0, 300)}': ${why}`, { path: raw.slice(0, 1000) });
 
 const inside = (root: string, p: string): string | null => {
   const rel = relative(root, p);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? rel : null;
 };
 
+/** The closest enclosing folder decides: a root inside a denied folder (`<dataDir>/imports`) is readable. */
 function checkLocation(policy: PathPolicy, raw: string, abs: string): void {
-  if (policy.denied.some((d) => inside(d, abs) !== null)) throw invalid(raw, 'Keel keeps its own files there');
-  const rels = policy.roots.map((r) => inside(r, abs)).filter((r): r is string => r !== null);
-  if (rels.length === 0) throw invalid(raw, `it is outside the folders datasets may read (${policy.roots.join(', ')}; config datasets.allowedRoots)`);
-  if (rels.every((rel) => rel.split(sep).some((seg) => seg.startsWith('.')))) throw invalid(raw, 'hidden files and folders are not readable');
+  const closest = (dirs: string[]) =>
+    dirs
+      .filter((d) => inside(d, abs) !== null)
+      .reduce<string | null>((best, d) => (best === null || d.length > best.length ? d : best), null);
+  const root = closest(policy.roots);
+  const denied = closest(policy.denied);
+  if (root === null) {
+    throw invalid(raw, `it is outside the folders datasets may read (${policy.roots.join(', ')}; config datasets.allowedRoots)`);
+  }
+  if (denied !== null && denied.length >= root.length) throw invalid(raw, 'Keel keeps its own files there');
+  if ((inside(root, abs) ?? '').split(sep).some((seg) => seg.startsWith('.')))
+    throw invalid(raw, 'hidden files and folders are not readable');
 }
 
 /**

@@ -51,7 +51,9 @@ export async function inspectQuery(engine: AnalyticsEngine, query: string): Prom
   const parsed = JSON.parse(row?.j ?? '{}') as { error?: boolean; error_message?: string; statements?: unknown[] };
   if (parsed.error) {
     const message = parsed.error_message ?? 'cannot parse';
-    throw refuse(/Only SELECT/i.test(message) ? 'only a SELECT statement can define a dataset' : message.split('\n')[0] ?? message);
+    throw refuse(
+      /Only SELECT/i.test(message) ? 'only a SELECT statement can define a dataset' : (message.split('\n')[0] ?? message),
+    );
   }
   if (parsed.statements?.length !== 1) throw refuse('give exactly one SELECT statement');
   const out: QueryReads = { tables: [], files: [] };
@@ -65,7 +67,8 @@ export async function inspectQuery(engine: AnalyticsEngine, query: string): Prom
       for (const entry of v.cte_map.map) if (isNode(entry) && typeof entry.key === 'string') ctes.add(entry.key);
     }
     if (v.type === 'BASE_TABLE') {
-      if (v.schema_name || v.catalog_name) throw refuse(`'${v.schema_name || v.catalog_name}.${String(v.table_name)}': schemas and catalogs are not readable`);
+      if (v.schema_name || v.catalog_name)
+        throw refuse(`'${v.schema_name || v.catalog_name}.${String(v.table_name)}': schemas and catalogs are not readable`);
       out.tables.push(String(v.table_name));
     } else if (v.type === 'TABLE_FUNCTION') {
       visitTableFunction(v, out);
@@ -76,5 +79,6 @@ export async function inspectQuery(engine: AnalyticsEngine, query: string): Prom
   }
   // A CTE shadows a table of its name, unless the name looks like a file (then it is checked anyway).
   out.tables = [...new Set(out.tables)].filter((t) => !ctes.has(t) || /[./]/.test(t));
+  out.files = [...new Set(out.files)];
   return out;
 }

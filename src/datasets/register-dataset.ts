@@ -4,8 +4,8 @@ import { authorize, type Principal, recordAudit } from '../auth/index.ts';
 import { AppError, type Clock, idPrefixes, newId, type Transactor } from '../core/index.ts';
 import type { AnalyticsEngine, BlobStore } from '../storage/index.ts';
 import { checkSource, type DatasetSourceInput, type SourceContext } from './check-source.ts';
-import type { ContractService, DatasetStores } from './contract-service.ts';
 import type { ValidationReport } from './contract/index.ts';
+import type { ContractService, DatasetStores } from './contract-service.ts';
 import { profileDataset } from './dataset-profile.ts';
 import type { Dataset, DatasetVersion, Lineage } from './dataset-types.ts';
 import { type ContractRequest, resolveContractRequest, runValidation } from './dataset-validation.ts';
@@ -52,16 +52,21 @@ export const versionIdPattern = /^dsv_[0-9a-f]{24}$/;
 
 export function checkDatasetName(name: string): void {
   if (!namePattern.test(name) || reservedNames.has(name)) {
-    throw new AppError('VALIDATION_FAILED', `dataset name '${name.slice(0, 80)}' must be 1–128 letters, digits, _ . or -, and not versions, contracts or validate`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `dataset name '${name.slice(0, 80)}' must be 1–128 letters, digits, _ . or -, and not versions, contracts or validate`,
+    );
   }
 }
 
 async function checkLineage(s: DatasetStores, projectId: string, lineage: RegisterDatasetInput['lineage']) {
   for (const p of lineage?.parents ?? []) {
-    if (!(await s.datasets.getVersion(projectId, p))) throw new AppError('NOT_FOUND', `parent dataset version '${p.slice(0, 80)}' does not exist`);
+    if (!(await s.datasets.getVersion(projectId, p)))
+      throw new AppError('NOT_FOUND', `parent dataset version '${p.slice(0, 80)}' does not exist`);
   }
   const runId = lineage?.runId;
-  if (runId && (await s.runs.get(runId))?.projectId !== projectId) throw new AppError('NOT_FOUND', `run '${runId.slice(0, 80)}' does not exist`);
+  if (runId && (await s.runs.get(runId))?.projectId !== projectId)
+    throw new AppError('NOT_FOUND', `run '${runId.slice(0, 80)}' does not exist`);
 }
 
 /**
@@ -70,9 +75,9 @@ async function checkLineage(s: DatasetStores, projectId: string, lineage: Regist
  * profiled, and stored as a blob. The same content registered again returns the existing version.
  */
 export async function registerDataset(
-env: RegisterEnv,
-actor: Principal,
-input: RegisterDatasetInput,
+  env: RegisterEnv,
+  actor: Principal,
+  input: RegisterDatasetInput,
 ): Promise<{ version: DatasetVersionView; created: boolean; report: ValidationReport | null }> {
   authorize(actor, 'dataset:write', input.projectId);
   checkDatasetName(input.name);
@@ -95,38 +100,62 @@ input: RegisterDatasetInput,
       step: input.lineage?.step ?? null,
       runId: input.lineage?.runId ?? null,
     };
-    const draft = { id, digest: m.digest, sizeBytes: m.sizeBytes, rows: m.rows, columns: m.columns, profile, lineage, source: checked.summary };
-    try {
-      return await env.tx.transaction(async (s) => {
-        const dataset = (await s.datasets.getDatasetByName(input.projectId, input.name)) ?? (await createDataset(s, env.deps.clock, actor, input));
-        const applied = contract?.inline ? await env.contracts.applyIn(s, actor, input.projectId, contract.inline, contract.contract) : null;
-        const contractVersion = applied?.contract.version ?? contract?.version ?? null;
-        const version: DatasetVersion = {
-          ...draft,
-          projectId: input.projectId,
-          datasetId: dataset.id,
-          status: report && !report.passed ? 'flagged' : 'ok',
-          contract: contract ? `${contract.contract.name}@${contractVersion}` : null,
-          validation: report ? { ...report, contract: { ...report.contract, version: contractVersion } } : null,
-          description: input.description ?? '',
-          createdAt: env.deps.clock.now(),
-          createdBy: actor.id,
-        };
-        await s.datasets.createVersion(version);
-        await recordAudit(s.audit, env.deps.clock, actor, {
-          action: 'dataset.version.create',
-          resourceType: 'dataset',
-          resourceId: dataset.id,
-          projectId: input.projectId,
-          after: { dataset: dataset.name, version: id, digest: m.digest, rows: m.rows, status: version.status, contract: version.contract },
+    const draft = {
+      id,
+      digest: m.digest,
+      sizeBytes: m.sizeBytes,
+      rows: m.rows,
+      columns: m.columns,
+      profile,
+      lineage,
+      source: checked.summary,
+    };
+    // A concurrent registration may create the dataset or this very version first: look again and retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await env.tx.transaction(async (s) => {
+          const dataset =
+            (await s.datasets.getDatasetByName(input.projectId, input.name)) ??
+            (await createDataset(s, env.deps.clock, actor, input));
+          const applied = contract?.inline
+            ? await env.contracts.applyIn(s, actor, input.projectId, contract.inline, contract.contract)
+            : null;
+          const contractVersion = applied?.contract.version ?? contract?.version ?? null;
+          const version: DatasetVersion = {
+            ...draft,
+            projectId: input.projectId,
+            datasetId: dataset.id,
+            status: report && !report.passed ? 'flagged' : 'ok',
+            contract: contract ? `${contract.contract.name}@${contractVersion}` : null,
+            validation: report ? { ...report, contract: { ...report.contract, version: contractVersion } } : null,
+            description: input.description ?? '',
+            createdAt: env.deps.clock.now(),
+            createdBy: actor.id,
+          };
+          await s.datasets.createVersion(version);
+          await recordAudit(s.audit, env.deps.clock, actor, {
+            action: 'dataset.version.create',
+            resourceType: 'dataset',
+            resourceId: dataset.id,
+            projectId: input.projectId,
+            after: {
+              dataset: dataset.name,
+              version: id,
+              digest: m.digest,
+              rows: m.rows,
+              status: version.status,
+              contract: version.contract,
+            },
+          });
+          return { version: { ...version, dataset: dataset.name }, created: true, report: version.validation };
         });
-        return { version: { ...version, dataset: dataset.name }, created: true, report: version.validation };
-      });
-    } catch (e) {
-      // A concurrent registration of the same content won: answer with its version.
-      const winner = e instanceof AppError && e.code === 'ALREADY_EXISTS' ? await env.tx.stores.datasets.getVersion(input.projectId, id) : null;
-      if (!winner) throw e;
-      return { version: await sameContent(env.tx.stores, winner, input.name), created: false, report };
+      } catch (e) {
+        if (!(e instanceof AppError && e.code === 'ALREADY_EXISTS')) throw e;
+        // The same content won the race: answer with its version. Else the dataset was created meanwhile.
+        const winner = await env.tx.stores.datasets.getVersion(input.projectId, id);
+        if (winner) return { version: await sameContent(env.tx.stores, winner, input.name), created: false, report };
+        if (attempt >= 3) throw e;
+      }
     }
   } finally {
     await rm(m.path, { force: true });
@@ -137,10 +166,14 @@ input: RegisterDatasetInput,
 async function sameContent(s: DatasetStores, existing: DatasetVersion, name: string): Promise<DatasetVersionView> {
   const dataset = await s.datasets.getDataset(existing.datasetId);
   if (dataset?.name !== name) {
-    throw new AppError('ALREADY_EXISTS', `this content is already version ${existing.id} of dataset '${dataset?.name}' in this project`, {
-      version: existing.id,
-      dataset: dataset?.name,
-    });
+    throw new AppError(
+      'ALREADY_EXISTS',
+      `this content is already version ${existing.id} of dataset '${dataset?.name}' in this project`,
+      {
+        version: existing.id,
+        dataset: dataset?.name,
+      },
+    );
   }
   return { ...existing, dataset: dataset.name };
 }

@@ -62,7 +62,14 @@ export class SqlDatasetStore implements DatasetStore {
     try {
       await this.db
         .insertInto('datasets')
-        .values({ id: d.id, project_id: d.projectId, name: d.name, description: d.description, created_at: d.createdAt, created_by: d.createdBy })
+        .values({
+          id: d.id,
+          project_id: d.projectId,
+          name: d.name,
+          description: d.description,
+          created_at: d.createdAt,
+          created_by: d.createdBy,
+        })
         .execute();
     } catch (e) {
       if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `dataset '${d.name}' already exists`);
@@ -76,7 +83,12 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   async getDatasetByName(projectId: string, name: string) {
-    const r = await this.db.selectFrom('datasets').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('datasets')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('name', '=', name)
+      .executeTakeFirst();
     return r ? toDataset(r) : null;
   }
 
@@ -123,12 +135,23 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   async getVersion(projectId: string, id: string) {
-    const r = await this.db.selectFrom('dataset_versions').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return r ? toVersion(r) : null;
   }
 
   async findVersion(id: string) {
-    const r = await this.db.selectFrom('dataset_versions').selectAll().where('id', '=', id).orderBy('project_id').limit(1).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('id', '=', id)
+      .orderBy('project_id')
+      .limit(1)
+      .executeTakeFirst();
     return r ? toVersion(r) : null;
   }
 

@@ -34,8 +34,14 @@ export class FeatureStoreService {
     readonly online: OnlineStore,
     private readonly clock: Clock,
     private readonly dataDir: string,
-    private readonly resolveDataset?: DatasetPathResolver,
+    private readonly datasetPaths?: (versionId: string, projectId: string) => Promise<string>,
   ) {}
+
+  /** Dataset versions named by sources resolve within the project that owns the definitions. */
+  resolverFor(projectId: string): DatasetPathResolver | undefined {
+    const paths = this.datasetPaths;
+    return paths ? (v) => paths(v, projectId) : undefined;
+  }
 
   /** Compiles the applied definitions (and loads transform modules) once per project and apply. */
   load(projectId: string): Promise<LoadedCatalog> {
@@ -145,7 +151,7 @@ export class FeatureStoreService {
       entities: req.entities,
       output,
       ...(req.timestampColumn ? { timestampColumn: req.timestampColumn } : {}),
-      ...(this.resolveDataset ? { resolveDataset: this.resolveDataset } : {}),
+      ...(this.datasetPaths ? { resolveDataset: this.resolverFor(projectId) as DatasetPathResolver } : {}),
     });
     return { ...result, featureService: await this.serviceRef(projectId, req.service) };
   }
@@ -186,10 +192,6 @@ export class FeatureStoreService {
 
   get analytics(): AnalyticsEngine {
     return this.engine;
-  }
-
-  get datasetResolver(): DatasetPathResolver | undefined {
-    return this.resolveDataset;
   }
 
   get transactor(): Transactor<FeatureStores> {

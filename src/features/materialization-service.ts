@@ -90,7 +90,7 @@ export class MaterializationService {
           scoped,
           { start, end: job.end },
           (p) => Object.assign(progress, { written: p.written, total: p.total }),
-          this.features.datasetResolver,
+          this.features.resolverFor(projectId),
         );
         await registry.transaction(async (s) => {
           const now = this.clock.now();

@@ -204,3 +204,34 @@ describe('materialization killed with SIGKILL', () => {
     expect(a.filter((r) => r.values.some((v) => v !== null)).length).toBeGreaterThan(routes.length / 2);
   }, 300_000);
 });
+
+describe('feature sources on registered dataset versions', () => {
+  let keel: TestKeel;
+  afterAll(async () => keel?.dispose());
+
+  it('reads a dataset version as a source, only within its project', async () => {
+    keel = await startTestKeel();
+    const client = new KeelClient({ url: keel.url, apiKey: keel.adminKey ?? '' });
+    const flights = resolve('node_modules/vega-datasets/data/flights-3m.parquet');
+    const version = await client.data.register({
+      name: 'flights-day',
+      query: `SELECT * FROM read_parquet('${flights}') WHERE date < TIMESTAMP '2001-01-02'`,
+    });
+    const defs = {
+      entities: [{ name: 'origin', join_keys: [{ name: 'origin' }] }],
+      sources: [{ name: 'day', dataset: version.id, timestamp_field: 'date' }],
+      feature_views: [{ name: 'o', entities: ['origin'], source: 'day', aggregations: [{ column: 'delay', function: 'count', windows: ['24h'] }] }],
+      feature_services: [{ name: 's', features: ['o:*'] }],
+    };
+    await client.features.apply(defs);
+    const res = await client.features.historical({ service: 's', entities: [{ origin: 'ATL', event_timestamp: '2001-01-02T00:00:00Z' }] });
+    expect(res.rows).toBe(1);
+    // Another project cannot reach the version through a source of its own.
+    await client.createProject('elsewhere');
+    const elsewhere = new KeelClient({ url: keel.url, apiKey: keel.adminKey ?? '', project: 'elsewhere' });
+    await elsewhere.features.apply(defs);
+    expect(await code(elsewhere.features.historical({ service: 's', entities: [{ origin: 'ATL', event_timestamp: '2001-01-02T00:00:00Z' }] }))).toMatchObject({
+      status: 404,
+    });
+  }, 120_000);
+});

@@ -115,8 +115,83 @@ const featureRows: Row[] = [
   { op: 'GET /api/v1/features/status', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/features/status` }) },
 ];
 
+/** A one-row dataset of unique content, registered by the admin; its version id. */
+async function freshDataset(f: Fixtures): Promise<{ name: string; id: string }> {
+  const name = freshName('ds');
+  const res = await f.seed.admin('POST', `${v1}/datasets`, { name, source: { query: `SELECT '${name}' AS x` } });
+  return { name, id: jsonOf<{ id: string }>(res).id };
+}
+
+async function freshContract(f: Fixtures): Promise<string> {
+  const name = freshName('ct');
+  await f.seed.admin('POST', `${v1}/datasets/contracts`, { yaml: `name: ${name}\nfields: { x: { type: string } }` });
+  return name;
+}
+
+const datasetRows: Row[] = [
+  {
+    op: 'POST /api/v1/datasets',
+    access: 'register',
+    scope: 'project',
+    prepare: async () => {
+      const name = freshName('ds');
+      return { path: `${v1}/datasets`, json: { name, source: { query: `SELECT '${name}' AS x` } } };
+    },
+  },
+  { op: 'GET /api/v1/datasets', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/datasets` }) },
+  {
+    op: 'GET /api/v1/datasets/{name}',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/datasets/${(await freshDataset(f)).name}` }),
+  },
+  {
+    op: 'GET /api/v1/datasets/versions/{id}',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/datasets/versions/${(await freshDataset(f)).id}` }),
+  },
+  {
+    op: 'GET /api/v1/datasets/versions/{id}/profile',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/datasets/versions/${(await freshDataset(f)).id}/profile` }),
+  },
+  {
+    op: 'POST /api/v1/datasets/validate',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({
+      path: `${v1}/datasets/validate`,
+      json: { version: (await freshDataset(f)).id, contractYaml: 'name: c\nfields: { x: { type: string, required: true } }' },
+    }),
+  },
+  {
+    op: 'POST /api/v1/datasets/contracts',
+    access: 'register',
+    scope: 'project',
+    prepare: async () => ({
+      path: `${v1}/datasets/contracts`,
+      json: { yaml: `name: ${freshName('ct')}\nfields: { x: { type: int } }` },
+    }),
+  },
+  {
+    op: 'GET /api/v1/datasets/contracts',
+    access: 'read',
+    scope: 'project',
+    prepare: async () => ({ path: `${v1}/datasets/contracts` }),
+  },
+  {
+    op: 'GET /api/v1/datasets/contracts/{name}',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/datasets/contracts/${await freshContract(f)}` }),
+  },
+];
+
 const table: Row[] = [
   ...featureRows,
+  ...datasetRows,
   { op: 'GET /api/v1/whoami', access: 'self', scope: 'spanning', prepare: async () => ({ path: `${v1}/whoami` }) },
   {
     op: 'POST /api/v1/projects',

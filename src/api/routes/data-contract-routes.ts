@@ -22,10 +22,14 @@ export function dataContractRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         return reply.status(created ? 201 : 200).send({ ...contract, created });
       },
     );
-    app.get('/datasets/contracts', { schema: { tags: ['datasets'], summary: 'The latest version of each contract', querystring: projectQuery } }, async (req) => {
-      const projectId = await projectIdOf(ctx, req.query.project);
-      return { contracts: await ctx.datasets.contracts.list(principalOf(req), projectId) };
-    });
+    app.get(
+      '/datasets/contracts',
+      { schema: { tags: ['datasets'], summary: 'The latest version of each contract', querystring: projectQuery } },
+      async (req) => {
+        const projectId = await projectIdOf(ctx, req.query.project);
+        return { contracts: await ctx.datasets.contracts.list(principalOf(req), projectId) };
+      },
+    );
     app.get(
       '/datasets/contracts/:name',
       {

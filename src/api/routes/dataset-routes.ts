@@ -63,13 +63,24 @@ export function datasetRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         return reply.status(res.created ? 201 : 200).send({ ...res.version, created: res.created, report: res.report });
       },
     );
-    app.get('/datasets', { schema: { tags: ['datasets'], summary: 'List datasets with their latest version', querystring: projectQuery } }, async (req) => {
-      const projectId = await projectIdOf(ctx, req.query.project);
-      return { datasets: await ctx.datasets.listDatasets(principalOf(req), projectId) };
-    });
+    app.get(
+      '/datasets',
+      { schema: { tags: ['datasets'], summary: 'List datasets with their latest version', querystring: projectQuery } },
+      async (req) => {
+        const projectId = await projectIdOf(ctx, req.query.project);
+        return { datasets: await ctx.datasets.listDatasets(principalOf(req), projectId) };
+      },
+    );
     app.get(
       '/datasets/:name',
-      { schema: { tags: ['datasets'], summary: 'A dataset and its versions, newest first', params: z.object({ name: z.string().max(128) }), querystring: projectQuery } },
+      {
+        schema: {
+          tags: ['datasets'],
+          summary: 'A dataset and its versions, newest first',
+          params: z.object({ name: z.string().max(128) }),
+          querystring: projectQuery,
+        },
+      },
       async (req) => {
         const projectId = await projectIdOf(ctx, req.query.project);
         return ctx.datasets.getDataset(principalOf(req), projectId, req.params.name);
@@ -77,7 +88,14 @@ export function datasetRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     );
     app.get(
       '/datasets/versions/:id',
-      { schema: { tags: ['datasets'], summary: 'A version: schema, profile, lineage, contract report', params: versionParams, querystring: projectQuery } },
+      {
+        schema: {
+          tags: ['datasets'],
+          summary: 'A version: schema, profile, lineage, contract report',
+          params: versionParams,
+          querystring: projectQuery,
+        },
+      },
       async (req) => {
         const projectId = await projectIdOf(ctx, req.query.project);
         return ctx.datasets.getVersion(principalOf(req), projectId, req.params.id);
@@ -85,7 +103,14 @@ export function datasetRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     );
     app.get(
       '/datasets/versions/:id/profile',
-      { schema: { tags: ['datasets'], summary: 'The profile computed at registration', params: versionParams, querystring: projectQuery } },
+      {
+        schema: {
+          tags: ['datasets'],
+          summary: 'The profile computed at registration',
+          params: versionParams,
+          querystring: projectQuery,
+        },
+      },
       async (req) => {
         const projectId = await projectIdOf(ctx, req.query.project);
         return ctx.datasets.getProfile(principalOf(req), projectId, req.params.id);
@@ -99,7 +124,13 @@ export function datasetRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: 'Check a version or a source against a contract; the report says pass or fail (nothing is stored)',
           querystring: projectQuery,
           body: z
-            .object({ project: z.string().max(128).optional(), version: z.string().max(64).optional(), source: datasetSource.optional(), ...contractFields, asOf })
+            .object({
+              project: z.string().max(128).optional(),
+              version: z.string().max(64).optional(),
+              source: datasetSource.optional(),
+              ...contractFields,
+              asOf,
+            })
             .strict(),
         },
       },

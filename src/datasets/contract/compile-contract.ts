@@ -32,7 +32,9 @@ function typeResult(field: string, expected: string, col: ColumnSchema, passed: 
     observed: col.type,
     threshold: expected,
     failingRows: null,
-    message: passed ? `${col.type} holds ${expected} values` : `column is ${col.type}, not ${expected}; its other checks were not run`,
+    message: passed
+      ? `${col.type} holds ${expected} values`
+      : `column is ${col.type}, not ${expected}; its other checks were not run`,
     samples: [],
   };
 }
@@ -64,12 +66,12 @@ export function compileContract(contract: Contract, columns: ColumnSchema[]): Co
     if (rule.unique) checks.push(uniqueCheck(col));
   }
   if (contract.freshness) {
-    const { field, maxStalenessMs } = contract.freshness;
+    const { field, maxStalenessMs, maxStaleness } = contract.freshness;
     const col = byName.get(field);
     if (!col) throw missingColumn(contract, field, 'checks freshness of', columns);
     const isTime = columnMatches('timestamp', col.type) || columnMatches('date', col.type);
     if (!isTime) throw new AppError('INVALID_CONTRACT', `freshness needs a timestamp or date column; '${field}' is ${col.type}`);
-    if (!contract.fields[field] || valueRules.has(field)) checks.push(freshnessCheck(field, maxStalenessMs, formatMs(maxStalenessMs)));
+    if (!contract.fields[field] || valueRules.has(field)) checks.push(freshnessCheck(field, maxStalenessMs, maxStaleness));
   }
   if (contract.volume) checks.push(...volumeChecks(contract.volume));
   for (const q of contract.quality) {
@@ -79,11 +81,4 @@ export function compileContract(contract: Contract, columns: ColumnSchema[]): Co
     checks.push(qualityCheck(q, q.kind === 'invalid_share' ? (valueRules.get(q.field) ?? []) : []));
   }
   return { schemaResults, checks, rowRules };
-}
-
-function formatMs(ms: number): string {
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms / 1000}s`;
 }

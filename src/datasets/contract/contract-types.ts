@@ -31,7 +31,8 @@ export interface Contract {
   description?: string;
   policy: ContractPolicy;
   fields: Record<string, FieldRule>;
-  freshness?: { field: string; maxStalenessMs: number; asOf?: number };
+  /** `maxStaleness` as written (`7d`), for reports. */
+  freshness?: { field: string; maxStalenessMs: number; maxStaleness: string; asOf?: number };
   volume?: { minRows?: number; maxRows?: number };
   quality: QualityRule[];
 }

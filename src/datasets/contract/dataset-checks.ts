@@ -44,7 +44,12 @@ export function volumeChecks(volume: { minRows?: number; maxRows?: number }): Co
     violation: null,
     evaluate: (_v, { rows }) => {
       const passed = ok(rows);
-      return { passed, observed: rows, failingRows: null, message: `${rows} rows${passed ? '' : `, ${key === 'min_rows' ? 'fewer' : 'more'} than ${limit}`}` };
+      return {
+        passed,
+        observed: rows,
+        failingRows: null,
+        message: `${rows} rows${passed ? '' : `, ${key === 'min_rows' ? 'fewer' : 'more'} than ${limit}`}`,
+      };
     },
   });
   const out: CompiledCheck[] = [];
@@ -59,7 +64,9 @@ export function volumeChecks(volume: { minRows?: number; maxRows?: number }): Co
  */
 export function qualityCheck(q: QualityRule, valueRules: RowRule[]): CompiledCheck {
   const predicate =
-    q.kind === 'null_share' ? `${sqlIdent(q.field)} IS NULL` : valueRules.map((r) => `coalesce(${r.violation}, false)`).join(' OR ');
+    q.kind === 'null_share'
+      ? `${sqlIdent(q.field)} IS NULL`
+      : valueRules.map((r) => `coalesce(${r.violation}, false)`).join(' OR ');
   const { value, unit } = q.threshold;
   return {
     name: `${q.field}.${q.kind}`,

@@ -34,7 +34,12 @@ quality:
     expect(c.fields.delay).toEqual({ type: 'int', required: true, unique: false, min: -120, max: 1800 });
     expect(c.fields.origin?.allowed).toEqual(['ATL', 'ORD']);
     expect(c.fields.id?.unique).toBe(true);
-    expect(c.freshness).toEqual({ field: 'date', maxStalenessMs: 7 * 86_400_000, asOf: Date.parse('2001-01-10T00:00:00Z') });
+    expect(c.freshness).toEqual({
+      field: 'date',
+      maxStalenessMs: 7 * 86_400_000,
+      maxStaleness: '7d',
+      asOf: Date.parse('2001-01-10T00:00:00Z'),
+    });
     expect(c.volume).toEqual({ minRows: 100 });
     expect(c.quality).toEqual([
       { kind: 'null_share', field: 'origin', threshold: { value: 1, unit: 'percent' } },
@@ -84,9 +89,18 @@ quality:
       ['fields: { a: { type: int, required: true, nullable: true } }', 'fields.a.nullable'],
       ['fields: { a: { type: int } }\nfreshness: { field: a, max_staleness: 7d }', 'freshness.field'],
       ['fields: { a: { type: date } }\nfreshness: { field: a, max_staleness: soon }', 'freshness.max_staleness'],
-      ['fields: { a: { type: int, required: true } }\nquality: [{ null_share: { field: a, mustBeLessThan: 1% } }]', 'quality.0.null_share.field'],
-      ['fields: { a: { type: int } }\nquality: [{ invalid_share: { field: a, mustBeLessThan: 1% } }]', 'quality.0.invalid_share.field'],
-      ['fields: { a: { type: int } }\nquality: [{ null_share: { field: a, mustBeLessThan: 200% } }]', 'quality.0.null_share.mustBeLessThan'],
+      [
+        'fields: { a: { type: int, required: true } }\nquality: [{ null_share: { field: a, mustBeLessThan: 1% } }]',
+        'quality.0.null_share.field',
+      ],
+      [
+        'fields: { a: { type: int } }\nquality: [{ invalid_share: { field: a, mustBeLessThan: 1% } }]',
+        'quality.0.invalid_share.field',
+      ],
+      [
+        'fields: { a: { type: int } }\nquality: [{ null_share: { field: a, mustBeLessThan: 200% } }]',
+        'quality.0.null_share.mustBeLessThan',
+      ],
       ['volume: {}', 'volume'],
     ];
     for (const [body, path] of cases) expect(issuesOf(`name: x\n${body}`).paths, body).toEqual([path]);

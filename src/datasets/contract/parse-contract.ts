@@ -9,9 +9,13 @@ export interface ContractIssue {
 }
 
 const invalid = (issues: ContractIssue[]): AppError =>
-  new AppError('INVALID_CONTRACT', `invalid contract: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, {
-    issues,
-  });
+  new AppError(
+    'INVALID_CONTRACT',
+    `invalid contract: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
+    {
+      issues,
+    },
+  );
 
 const durationUnits: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -42,7 +46,8 @@ const toMs = (v: string | number): number | null => {
 function checkField(name: string, raw: RawField, issues: ContractIssue[]): FieldRule {
   const at = (key: string) => `fields.${name}.${key}`;
   const { type } = raw;
-  if (raw.required === true && raw.nullable === true) issues.push({ path: at('nullable'), message: 'a required field cannot be nullable' });
+  if (raw.required === true && raw.nullable === true)
+    issues.push({ path: at('nullable'), message: 'a required field cannot be nullable' });
   const rule: FieldRule = { type, required: raw.required === true || raw.nullable === false, unique: raw.unique === true };
   const numeric = type === 'int' || type === 'float';
   const temporal = type === 'timestamp' || type === 'date';
@@ -60,10 +65,20 @@ function checkField(name: string, raw: RawField, issues: ContractIssue[]): Field
   }
   if (raw.allowed) {
     const ok = (x: unknown) =>
-      type === 'string' ? typeof x === 'string' : type === 'bool' ? typeof x === 'boolean' : type === 'int' ? Number.isSafeInteger(x) : type === 'float' ? Number.isFinite(x) : false;
+      type === 'string'
+        ? typeof x === 'string'
+        : type === 'bool'
+          ? typeof x === 'boolean'
+          : type === 'int'
+            ? Number.isSafeInteger(x)
+            : type === 'float'
+              ? Number.isFinite(x)
+              : false;
     const bad = raw.allowed.findIndex((x) => !ok(x));
-    if (temporal) issues.push({ path: at('allowed'), message: `allowed values apply to string, int, float and bool fields, not ${type}` });
-    else if (bad >= 0) issues.push({ path: `${at('allowed')}.${bad}`, message: `${JSON.stringify(raw.allowed[bad])} is not a ${type}` });
+    if (temporal)
+      issues.push({ path: at('allowed'), message: `allowed values apply to string, int, float and bool fields, not ${type}` });
+    else if (bad >= 0)
+      issues.push({ path: `${at('allowed')}.${bad}`, message: `${JSON.stringify(raw.allowed[bad])} is not a ${type}` });
     else rule.allowed = [...new Set(raw.allowed)];
   }
   if (raw.pattern !== undefined) {
@@ -89,36 +104,57 @@ function checkContract(raw: RawContract): Contract {
   if (raw.freshness) {
     const { field, max_staleness, as_of } = raw.freshness;
     const maxStalenessMs = parseStaleness(max_staleness);
-    if (maxStalenessMs === null) issues.push({ path: 'freshness.max_staleness', message: 'expected a duration like 30m, 12h, 7d or 2w' });
+    if (maxStalenessMs === null)
+      issues.push({ path: 'freshness.max_staleness', message: 'expected a duration like 30m, 12h, 7d or 2w' });
     const declared = fields[field]?.type;
     if (declared && declared !== 'timestamp' && declared !== 'date') {
       issues.push({ path: 'freshness.field', message: `'${field}' is a ${declared} field; freshness needs a timestamp or date` });
     }
     const asOf = as_of === undefined ? undefined : toMs(as_of);
     if (asOf === null) issues.push({ path: 'freshness.as_of', message: 'expected an ISO-8601 time or epoch ms' });
-    contract.freshness = { field, maxStalenessMs: maxStalenessMs ?? 0, ...(asOf != null ? { asOf } : {}) };
+    contract.freshness = {
+      field,
+      maxStalenessMs: maxStalenessMs ?? 0,
+      maxStaleness: String(max_staleness).trim(),
+      ...(asOf != null ? { asOf } : {}),
+    };
   }
   if (raw.volume) {
     const { min_rows, max_rows } = raw.volume;
-    if (min_rows === undefined && max_rows === undefined) issues.push({ path: 'volume', message: 'give min_rows, max_rows or both' });
+    if (min_rows === undefined && max_rows === undefined)
+      issues.push({ path: 'volume', message: 'give min_rows, max_rows or both' });
     if (min_rows !== undefined && max_rows !== undefined && min_rows > max_rows) {
       issues.push({ path: 'volume.min_rows', message: 'min_rows is greater than max_rows' });
     }
-    contract.volume = { ...(min_rows !== undefined ? { minRows: min_rows } : {}), ...(max_rows !== undefined ? { maxRows: max_rows } : {}) };
+    contract.volume = {
+      ...(min_rows !== undefined ? { minRows: min_rows } : {}),
+      ...(max_rows !== undefined ? { maxRows: max_rows } : {}),
+    };
   }
   raw.quality.forEach((q, i) => {
     const kind = 'null_share' in q ? 'null_share' : 'invalid_share';
     const body = 'null_share' in q ? q.null_share : q.invalid_share;
     const at = `quality.${i}.${kind}`;
     const threshold = parseThreshold(body.mustBeLessThan);
-    if (!threshold) issues.push({ path: `${at}.mustBeLessThan`, message: "expected a positive number of rows ('10 rows') or a percentage ('1%')" });
+    if (!threshold)
+      issues.push({
+        path: `${at}.mustBeLessThan`,
+        message: "expected a positive number of rows ('10 rows') or a percentage ('1%')",
+      });
     const rule = fields[body.field];
     if (kind === 'null_share' && rule?.required) {
-      issues.push({ path: `${at}.field`, message: `'${body.field}' is required, which already allows no nulls; drop one of the two` });
+      issues.push({
+        path: `${at}.field`,
+        message: `'${body.field}' is required, which already allows no nulls; drop one of the two`,
+      });
     }
     if (kind === 'invalid_share') {
       const hasRules = rule && (rule.min !== undefined || rule.max !== undefined || rule.allowed || rule.pattern);
-      if (!hasRules) issues.push({ path: `${at}.field`, message: `'${body.field}' declares no min, max, allowed or pattern to be invalid against` });
+      if (!hasRules)
+        issues.push({
+          path: `${at}.field`,
+          message: `'${body.field}' declares no min, max, allowed or pattern to be invalid against`,
+        });
     }
     if (contract.quality.some((o) => o.kind === kind && o.field === body.field)) {
       issues.push({ path: at, message: `a second ${kind} for '${body.field}'` });

@@ -51,7 +51,8 @@ function randomRecords(n: number, seed: number) {
 }
 
 type Rec = ReturnType<typeof randomRecords>[number];
-const lit = (v: unknown, cast: string) => (v === null ? `NULL::${cast}` : `${sqlScalar(v as string | number | boolean)}::${cast}`);
+const lit = (v: unknown, cast: string) =>
+  v === null ? `NULL::${cast}` : `${sqlScalar(v as string | number | boolean)}::${cast}`;
 
 function valuesSql(records: Rec[]): string {
   const rows = records.map(
@@ -84,17 +85,27 @@ describe('compileRecordValidator agrees with the DuckDB checks of the same contr
     const validate = compileRecordValidator(contract);
     const mismatches: string[] = [];
     for (const row of rows) {
-      const fromSql = rowRules.filter((_, i) => row[`f${i}`] === true).map((r) => `${r.field}.${r.check}`).sort();
+      const fromSql = rowRules
+        .filter((_, i) => row[`f${i}`] === true)
+        .map((r) => `${r.field}.${r.check}`)
+        .sort();
       const record = records[row.id as number] as Rec;
       // Serving sends times as ISO strings or epoch ms; alternate so both spellings are covered.
       const asSent = { ...record, ts: record.ts !== null && record.id % 2 ? new Date(record.ts).toISOString() : record.ts };
-      const fromJs = validate(asSent).errors.map((e) => `${e.field}.${e.check}`).sort();
+      const fromJs = validate(asSent)
+        .errors.map((e) => `${e.field}.${e.check}`)
+        .sort();
       if (fromSql.join() !== fromJs.join()) mismatches.push(`${JSON.stringify(record)}: sql=${fromSql} js=${fromJs}`);
     }
     expect(mismatches).toEqual([]);
     // The random records must break every rule (but id, the row key, is never null), or agreement proves little.
     const seen = new Set(records.flatMap((r) => validate(r).errors.map((e) => `${e.field}.${e.check}`)));
-    expect([...seen].sort()).toEqual(rowRules.map((r) => `${r.field}.${r.check}`).filter((n) => n !== 'id.required').sort());
+    expect([...seen].sort()).toEqual(
+      rowRules
+        .map((r) => `${r.field}.${r.check}`)
+        .filter((n) => n !== 'id.required')
+        .sort(),
+    );
   });
 
   it('counts in the dataset report what the record validator finds record by record', async () => {
@@ -105,7 +116,8 @@ describe('compileRecordValidator agrees with the DuckDB checks of the same contr
     const report = await runContract(engine, { relation: 'agreement', columns, contract, contractVersion: null, asOf: jun30 });
     const validate = compileRecordValidator(contract);
     const counts = new Map<string, number>();
-    for (const r of records) for (const e of validate(r).errors) counts.set(`${e.field}.${e.check}`, (counts.get(`${e.field}.${e.check}`) ?? 0) + 1);
+    for (const r of records)
+      for (const e of validate(r).errors) counts.set(`${e.field}.${e.check}`, (counts.get(`${e.field}.${e.check}`) ?? 0) + 1);
     for (const check of report.checks.filter((c) => c.kind !== 'type')) {
       expect(check.failingRows, check.name).toBe(counts.get(check.name) ?? 0);
       expect(check.samples.length, check.name).toBe(Math.min(20, counts.get(check.name) ?? 0));
@@ -116,11 +128,15 @@ describe('compileRecordValidator agrees with the DuckDB checks of the same contr
 
   it('reports a wrong-typed value as a type error and skips its other rules', () => {
     const validate = compileRecordValidator(contract);
-    expect(validate({ id: 1, origin: 'ATL', delay: '15', ts: 'yesterday', day: '2001/01/01', ok: 1, distance: Number.NaN })).toEqual({
+    expect(
+      validate({ id: 1, origin: 'ATL', delay: '15', ts: 'yesterday', day: '2001/01/01', ok: 1, distance: Number.NaN }),
+    ).toEqual({
       ok: false,
       errors: ['delay', 'distance', 'ts', 'day', 'ok'].map((field) => ({ field, check: 'type', message: expect.any(String) })),
     });
     expect(validate({ id: 2n, origin: 'ATL' })).toEqual({ ok: true, errors: [] });
-    expect(validate({ origin: 'ATL', constructor: 1 }).errors).toEqual([{ field: 'id', check: 'required', message: 'id is required' }]);
+    expect(validate({ origin: 'ATL', constructor: 1 }).errors).toEqual([
+      { field: 'id', check: 'required', message: 'id is required' },
+    ]);
   });
 });

@@ -45,10 +45,13 @@ function fieldCheck(field: string, rule: FieldRule): FieldCheck {
       errors.push({ field, check: 'type', message: `${field} must be a ${rule.type}` });
       return;
     }
-    if (rule.min !== undefined && (c as number) < rule.min) errors.push({ field, check: 'min', message: `${field} is below ${shown(rule.min)}` });
-    if (rule.max !== undefined && (c as number) > rule.max) errors.push({ field, check: 'max', message: `${field} is above ${shown(rule.max)}` });
+    if (rule.min !== undefined && (c as number) < rule.min)
+      errors.push({ field, check: 'min', message: `${field} is below ${shown(rule.min)}` });
+    if (rule.max !== undefined && (c as number) > rule.max)
+      errors.push({ field, check: 'max', message: `${field} is above ${shown(rule.max)}` });
     if (allowed && !allowed.has(c)) errors.push({ field, check: 'allowed', message: `${field} is not an allowed value` });
-    if (regex && !regex.test(c as string)) errors.push({ field, check: 'pattern', message: `${field} does not match ${rule.pattern}` });
+    if (regex && !regex.test(c as string))
+      errors.push({ field, check: 'pattern', message: `${field} does not match ${rule.pattern}` });
   };
 }
 

@@ -56,7 +56,8 @@ export function rowRulesOf(col: ColumnSchema, rule: FieldRule): RowRule[] {
   if (rule.min !== undefined) out.push({ field, check: 'min', violation: `${v} < ${sqlScalar(rule.min)}` });
   if (rule.max !== undefined) out.push({ field, check: 'max', violation: `${v} > ${sqlScalar(rule.max)}` });
   if (rule.allowed) out.push({ field, check: 'allowed', violation: `${v} NOT IN (${rule.allowed.map(sqlScalar).join(', ')})` });
-  if (rule.pattern !== undefined) out.push({ field, check: 'pattern', violation: `NOT regexp_matches(${v}, ${sqlString(rule.pattern)})` });
+  if (rule.pattern !== undefined)
+    out.push({ field, check: 'pattern', violation: `NOT regexp_matches(${v}, ${sqlString(rule.pattern)})` });
   return out;
 }
 

@@ -26,9 +26,13 @@ async function checkPatterns(engine: AnalyticsEngine, contract: Contract): Promi
     try {
       await engine.all(`SELECT regexp_matches('', ${sqlString(rule.pattern)}) AS m`);
     } catch (e) {
-      throw new AppError('INVALID_CONTRACT', `invalid contract: fields.${field}.pattern: DuckDB (RE2) cannot compile it: ${(e as Error).message.split('\n')[0]}`, {
-        issues: [{ path: `fields.${field}.pattern`, message: 'not an RE2 regular expression' }],
-      });
+      throw new AppError(
+        'INVALID_CONTRACT',
+        `invalid contract: fields.${field}.pattern: DuckDB (RE2) cannot compile it: ${(e as Error).message.split('\n')[0]}`,
+        {
+          issues: [{ path: `fields.${field}.pattern`, message: 'not an RE2 regular expression' }],
+        },
+      );
     }
   }
 }

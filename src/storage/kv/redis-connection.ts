@@ -1,4 +1,4 @@
-import { Redis, ReplyError } from 'ioredis';
+import { type ChainableCommander, Redis, ReplyError } from 'ioredis';
 import { AppError } from '../../core/index.ts';
 
 export interface RedisConnectionOptions {
@@ -16,6 +16,8 @@ export interface RedisConnection {
   redis: Redis;
   /** UNAVAILABLE for connection loss, timeouts and a server that cannot serve now; INTERNAL otherwise. */
   failure(e: unknown, what: string): AppError;
+  /** Runs a pipeline; the first failed command (or the connection) rejects it as an AppError. */
+  exec(pipeline: ChainableCommander, what: string): Promise<unknown[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -58,14 +60,29 @@ export async function openRedisConnection(options: RedisConnectionOptions): Prom
   ]);
   clearTimeout(timer);
 
+  const failure = (e: unknown, what: string): AppError => {
+    if (e instanceof AppError) return e;
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof ReplyError && !transient.test(message)) return new AppError('INTERNAL', `redis ${what}: ${message}`);
+    const why = redis.status === 'ready' ? message : `not connected (${redis.status}${lastError ? `: ${lastError}` : ''})`;
+    return new AppError('UNAVAILABLE', `redis unavailable during ${what}: ${why}`);
+  };
+
   return {
     redis,
-    failure(e, what) {
-      if (e instanceof AppError) return e;
-      const message = e instanceof Error ? e.message : String(e);
-      if (e instanceof ReplyError && !transient.test(message)) return new AppError('INTERNAL', `redis ${what}: ${message}`);
-      const why = redis.status === 'ready' ? message : `not connected (${redis.status}${lastError ? `: ${lastError}` : ''})`;
-      return new AppError('UNAVAILABLE', `redis unavailable during ${what}: ${why}`);
+    failure,
+    async exec(pipeline, what) {
+      let replies: [Error | null, unknown][] | null;
+      try {
+        replies = await pipeline.exec();
+      } catch (e) {
+        throw failure(e, what);
+      }
+      if (!replies) throw new AppError('UNAVAILABLE', `redis ${what}: pipeline discarded`);
+      return replies.map(([err, reply]) => {
+        if (err) throw failure(err, what);
+        return reply;
+      });
     },
     async ping() {
       try {

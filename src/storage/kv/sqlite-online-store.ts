@@ -3,28 +3,38 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { AppError } from '../../core/index.ts';
 import { checkReadRequests, checkWriteBatch } from './online-batch.ts';
-import { decodeFields, encodeRow, type FieldPlan, fieldPlan, type RowSchema, rowSchema, schemaIdOf } from './online-row-codec.ts';
+import {
+  decodeFields,
+  encodeRows,
+  type FieldPlan,
+  FieldPlanCache,
+  type OnlineValue,
+  type RowSchema,
+  rowSchema,
+  schemaIdOf,
+} from './online-row-codec.ts';
 import type { OnlineReadRequest, OnlineReadResult, OnlineStore, OnlineWriteBatch } from './online-store.ts';
 
 // Its own file, apart from the metadata database: materialization writes in bulk and must not
 // hold the metadata database's write lock, and the file can be deleted and rebuilt at will.
 const schemaSql = [
   `create table if not exists online_schemas (
-     view text not null, schema_id text not null, features text not null,
+     view text not null, schema_id integer not null, features text not null,
      primary key (view, schema_id)) without rowid`,
   `create table if not exists online_rows (
-     view text not null, entity_key text not null, event_ts real not null, schema_id text not null, payload text not null,
+     view text not null, entity_key text not null, event_ts real not null, schema_id integer not null, payload blob not null,
      primary key (view, entity_key)) without rowid`,
 ];
 
 /** The embedded online store: one SQLite table keyed by (view, entity), rows in the compact codec. */
 export class SqliteOnlineStore implements OnlineStore {
   private readonly schemas = new Map<string, RowSchema>();
+  private readonly plans = new FieldPlanCache();
   private readonly insertSchema;
   private readonly selectSchema;
   private readonly upsertRow;
   private readonly selectRows;
-  private readonly writeRows: (batch: OnlineWriteBatch, schemaId: string) => void;
+  private readonly writeRows: (batch: OnlineWriteBatch, schemaId: number) => void;
   private readonly deleteRows: (view: string) => void;
 
   /** Opens (creating if needed) the store at `path`, or a throwaway one for `:memory:`. */
@@ -62,11 +72,17 @@ export class SqliteOnlineStore implements OnlineStore {
       )
       .raw();
     // One transaction per batch: a reader sees all of a batch or none of it.
-    this.writeRows = db.transaction((batch: OnlineWriteBatch, schemaId: string) => {
+    this.writeRows = db.transaction((batch: OnlineWriteBatch, schemaId: number) => {
       const { view, entityKeys, eventTimes, columns } = batch;
       this.insertSchema.run(view, schemaId, JSON.stringify(batch.features));
-      for (let i = 0; i < entityKeys.length; i++) {
-        this.upsertRow.run(view, entityKeys[i], eventTimes[i], schemaId, encodeRow(columns, i));
+      for (let from = 0; from < entityKeys.length; from += 1000) {
+        const to = Math.min(entityKeys.length, from + 1000);
+        const { buf, ends } = encodeRows(columns, eventTimes, from, to, null);
+        for (let i = from, start = 0; i < to; i++) {
+          const end = ends[i - from] as number;
+          this.upsertRow.run(view, entityKeys[i], eventTimes[i], schemaId, buf.subarray(start, end));
+          start = end;
+        }
       }
     });
     const deleteRows = db.prepare('delete from online_rows where view = ?');
@@ -81,11 +97,13 @@ export class SqliteOnlineStore implements OnlineStore {
     checkWriteBatch(batch);
     if (batch.entityKeys.length === 0) return;
     const schemaId = schemaIdOf(batch.features);
-    this.schemas.set(`${batch.view}\0${schemaId}`, rowSchema(batch.features));
+    const key = `${batch.view}\0${schemaId}`;
+    // The first object stays: read plans are cached per schema object.
+    if (!this.schemas.has(key)) this.schemas.set(key, rowSchema(batch.features));
     this.writeRows(batch, schemaId);
   }
 
-  private schema(view: string, schemaId: string): RowSchema | undefined {
+  private schema(view: string, schemaId: number): RowSchema | undefined {
     const key = `${view}\0${schemaId}`;
     let schema = this.schemas.get(key);
     if (!schema) {
@@ -103,18 +121,19 @@ export class SqliteOnlineStore implements OnlineStore {
       const eventTimes: (number | null)[] = new Array(entityKeys.length).fill(null);
       const values = entityKeys.map(() => new Array(features.length).fill(null));
       if (entityKeys.length === 0) return { eventTimes, values };
-      const plans = new Map<string, FieldPlan>();
-      const rows = this.selectRows.all({ keys: JSON.stringify(entityKeys), view }) as [number, number, string, string][];
+      const rows = this.selectRows.all({ keys: JSON.stringify(entityKeys), view }) as [number, number, number, Buffer][];
+      let lastId = -1;
+      let plan: FieldPlan | undefined;
       for (const [i, eventTime, schemaId, payload] of rows) {
-        let plan = plans.get(schemaId);
-        if (!plan) {
+        // Rows of a view almost always share one schema: look it up when it changes.
+        if (schemaId !== lastId) {
+          lastId = schemaId;
           const schema = this.schema(view, schemaId);
-          if (!schema) continue; // a row whose view is being deleted
-          plan = fieldPlan(schema, features);
-          plans.set(schemaId, plan);
+          plan = schema && this.plans.get(schema, features);
         }
+        if (!plan) continue; // a row whose view is being deleted
         eventTimes[i] = eventTime;
-        decodeFields(payload, 0, plan, values[i] as (number | string | boolean | null)[]);
+        decodeFields(payload, 0, plan, values[i] as OnlineValue[]);
       }
       return { eventTimes, values };
     });

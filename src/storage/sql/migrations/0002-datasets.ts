@@ -36,7 +36,11 @@ export const datasets: MigrationFactory = ({ text }) => ({
       .addColumn('created_by', text, (c) => c.notNull())
       .addPrimaryKeyConstraint('dataset_versions_pk', ['project_id', 'id'])
       .execute();
-    await db.schema.createIndex('dataset_versions_by_dataset').on('dataset_versions').columns(['dataset_id', 'created_at']).execute();
+    await db.schema
+      .createIndex('dataset_versions_by_dataset')
+      .on('dataset_versions')
+      .columns(['dataset_id', 'created_at'])
+      .execute();
     await db.schema.createIndex('dataset_versions_by_id').on('dataset_versions').columns(['id']).execute();
     await db.schema
       .createTable('dataset_lineage')
