@@ -5,6 +5,7 @@ import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
 import { installInputGuards } from './input-guards.ts';
+import { registerFeatureMetrics } from './feature-metrics.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { dataContractRoutes } from './routes/data-contract-routes.ts';
@@ -34,6 +35,7 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  registerFeatureMetrics(ctx);
 
   // The API speaks JSON; without this, text/plain bodies reach validation and fail as 400 instead of 415.
   app.removeContentTypeParser('text/plain');

@@ -100,6 +100,11 @@ describe('feature store over HTTP', () => {
     expect(missing.rows[0]?.statuses).toEqual(['NOT_FOUND']);
     const status = (await client.features.status()).views;
     expect(status.find((v) => v.view === 'origin_delays')).toMatchObject({ watermark: Date.UTC(2001, 0, 4), stale: true });
+    const metrics = await (await fetch(`${keel.url}/metrics`)).text();
+    expect(metrics).toMatch(/keel_feature_view_stale\{project="default",view="origin_delays"\} 1/);
+    expect(metrics).toMatch(/keel_feature_view_max_staleness_seconds\{project="default",view="origin_delays"\} 7200/);
+    const age = Number(/keel_feature_view_staleness_seconds\{project="default",view="origin_delays"\} (\S+)/.exec(metrics)?.[1]);
+    expect(age).toBeGreaterThan((Date.now() - Date.UTC(2001, 0, 4)) / 1000 - 60);
   });
 
   it('writes historical training data with the feature service version', async () => {
@@ -220,17 +225,31 @@ describe('feature sources on registered dataset versions', () => {
     const defs = {
       entities: [{ name: 'origin', join_keys: [{ name: 'origin' }] }],
       sources: [{ name: 'day', dataset: version.id, timestamp_field: 'date' }],
-      feature_views: [{ name: 'o', entities: ['origin'], source: 'day', aggregations: [{ column: 'delay', function: 'count', windows: ['24h'] }] }],
+      feature_views: [
+        {
+          name: 'o',
+          entities: ['origin'],
+          source: 'day',
+          aggregations: [{ column: 'delay', function: 'count', windows: ['24h'] }],
+        },
+      ],
       feature_services: [{ name: 's', features: ['o:*'] }],
     };
     await client.features.apply(defs);
-    const res = await client.features.historical({ service: 's', entities: [{ origin: 'ATL', event_timestamp: '2001-01-02T00:00:00Z' }] });
+    const res = await client.features.historical({
+      service: 's',
+      entities: [{ origin: 'ATL', event_timestamp: '2001-01-02T00:00:00Z' }],
+    });
     expect(res.rows).toBe(1);
     // Another project cannot reach the version through a source of its own.
     await client.createProject('elsewhere');
     const elsewhere = new KeelClient({ url: keel.url, apiKey: keel.adminKey ?? '', project: 'elsewhere' });
     await elsewhere.features.apply(defs);
-    expect(await code(elsewhere.features.historical({ service: 's', entities: [{ origin: 'ATL', event_timestamp: '2001-01-02T00:00:00Z' }] }))).toMatchObject({
+    expect(
+      await code(
+        elsewhere.features.historical({ service: 's', entities: [{ origin: 'ATL', event_timestamp: '2001-01-02T00:00:00Z' }] }),
+      ),
+    ).toMatchObject({
       status: 404,
     });
   }, 120_000);
