@@ -19,7 +19,8 @@ export async function startFlightsDemo(keel: Keel): Promise<string[]> {
   }
   const { auth, features, materialization } = keel.ctx;
   const project = await auth.resolveProject(demoProject).catch(async (e: unknown) => {
-    if (e instanceof AppError && e.code === 'NOT_FOUND') return auth.createProject(systemPrincipal, { name: demoProject, description: 'Flights delay demo' });
+    if (e instanceof AppError && e.code === 'NOT_FOUND')
+      return auth.createProject(systemPrincipal, { name: demoProject, description: 'Flights delay demo' });
     throw e;
   });
   await features.apply(systemPrincipal, project.id, await loadDefinitions(definitions));

@@ -21,7 +21,12 @@ import {
   SqlContractStore,
   SqlDatasetStore,
 } from './datasets/index.ts';
-import { FakeFeatureRegistryStore, type FeatureRegistryStore, newFeatureMemoryState, SqlFeatureRegistryStore } from './features/index.ts';
+import {
+  FakeFeatureRegistryStore,
+  type FeatureRegistryStore,
+  newFeatureMemoryState,
+  SqlFeatureRegistryStore,
+} from './features/index.ts';
 import { FakeModelStore, type ModelStore, newRegistryMemoryState, SqlModelStore } from './registry/index.ts';
 import { type Database, MemoryTransactor, SqlTransactor } from './storage/index.ts';
 import {

@@ -4,8 +4,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
-import { installInputGuards } from './input-guards.ts';
 import { registerFeatureMetrics } from './feature-metrics.ts';
+import { installInputGuards } from './input-guards.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { dataContractRoutes } from './routes/data-contract-routes.ts';

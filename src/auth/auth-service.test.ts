@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, ManualClock } from '../core/index.ts';
+import { type AppError, ManualClock } from '../core/index.ts';
 import { memoryTransactor } from '../stores.ts';
 import { AuthService } from './auth-service.ts';
 import { can, systemPrincipal } from './roles.ts';
@@ -27,7 +27,11 @@ describe('AuthService', () => {
   it('stores only a hash, and rejects wrong, revoked and expired keys', async () => {
     const { auth, tx, clock } = setup();
     await auth.bootstrap(false);
-    const { id, key } = await auth.createKey(systemPrincipal, { role: 'viewer', projects: ['default'], expiresAt: clock.now() + 60_000 });
+    const { id, key } = await auth.createKey(systemPrincipal, {
+      role: 'viewer',
+      projects: ['default'],
+      expiresAt: clock.now() + 60_000,
+    });
     const stored = await tx.stores.apiKeys.get(id);
     expect(stored?.secretHash).not.toContain(key.split('_')[2] ?? 'x');
     expect((await auth.authenticate(key)).role).toBe('viewer');

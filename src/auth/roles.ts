@@ -29,7 +29,15 @@ const readAll: Action[] = ['project:read', 'audit:read', 'tracking:read', 'regis
 /** What each role may do. `predictor` is deliberately disjoint from everything that reads metadata. */
 export const rolePermissions: Record<Role, ReadonlySet<Action>> = {
   viewer: new Set(readAll),
-  scientist: new Set([...readAll, 'tracking:write', 'registry:write', 'dataset:write', 'features:write', 'features:materialize', 'pipeline:run']),
+  scientist: new Set([
+    ...readAll,
+    'tracking:write',
+    'registry:write',
+    'dataset:write',
+    'features:write',
+    'features:materialize',
+    'pipeline:run',
+  ]),
   deployer: new Set([...readAll, 'alias:write', 'deployment:write', 'features:materialize']),
   admin: new Set(actions),
   predictor: new Set(['serving:predict']),

@@ -24,7 +24,9 @@ function registerApply(program: Command): void {
       });
       if (!wantsJson(cmd)) {
         process.stderr.write(
-          res.applied ? `Applied ${changed.length} change(s).\n` : `Plan only (--dry-run): ${changed.length} change(s) would be applied.\n`,
+          res.applied
+            ? `Applied ${changed.length} change(s).\n`
+            : `Plan only (--dry-run): ${changed.length} change(s) would be applied.\n`,
         );
       }
     });
@@ -34,45 +36,61 @@ function registerApply(program: Command): void {
 function registerMaterialize(program: Command): void {
   program
     .command('materialize [start] [end]')
-    .description('load feature values into the online store, from start to end (ISO or epoch ms), or --incremental from each watermark')
+    .description(
+      'load feature values into the online store, from start to end (ISO or epoch ms), or --incremental from each watermark',
+    )
     .option('--incremental', 'continue each view from where the last run stopped, up to end (default now)')
     .option('--view <name...>', 'only these views')
-    .action(async (start: string | undefined, end: string | undefined, opts: { incremental?: boolean; view?: string[] }, cmd: Command) => {
-      if (!opts.incremental && start === undefined) throw usageError('give <start> [end], or --incremental');
-      const client = clientOf(cmd).features;
-      let job = await client.materialize({
-        ...(opts.incremental ? { incremental: true } : { start: parseTime(start as string) }),
-        ...(end !== undefined ? { end: parseTime(end) } : opts.incremental && start !== undefined ? { end: parseTime(start) } : {}),
-        ...(opts.view ? { views: opts.view } : {}),
-      });
-      const bar = wantsJson(cmd) || !process.stderr.isTTY ? null : new SingleBar({ format: ' {view} [{bar}] {value}/{total} rows', hideCursor: true });
-      let current = '';
-      while (job.status === 'running') {
-        await new Promise((r) => setTimeout(r, 250));
-        job = await client.job(job.id);
-        const active = job.views.find((v) => !v.done) ?? job.views.at(-1);
-        if (bar && active) {
-          if (active.view !== current) {
-            if (current) bar.stop();
-            current = active.view;
-            bar.start(active.total, active.written, { view: active.view });
+    .action(
+      async (
+        start: string | undefined,
+        end: string | undefined,
+        opts: { incremental?: boolean; view?: string[] },
+        cmd: Command,
+      ) => {
+        if (!opts.incremental && start === undefined) throw usageError('give <start> [end], or --incremental');
+        const client = clientOf(cmd).features;
+        let job = await client.materialize({
+          ...(opts.incremental ? { incremental: true } : { start: parseTime(start as string) }),
+          ...(end !== undefined
+            ? { end: parseTime(end) }
+            : opts.incremental && start !== undefined
+              ? { end: parseTime(start) }
+              : {}),
+          ...(opts.view ? { views: opts.view } : {}),
+        });
+        const bar =
+          wantsJson(cmd) || !process.stderr.isTTY
+            ? null
+            : new SingleBar({ format: ' {view} [{bar}] {value}/{total} rows', hideCursor: true });
+        let current = '';
+        while (job.status === 'running') {
+          await new Promise((r) => setTimeout(r, 250));
+          job = await client.job(job.id);
+          const active = job.views.find((v) => !v.done) ?? job.views.at(-1);
+          if (bar && active) {
+            if (active.view !== current) {
+              if (current) bar.stop();
+              current = active.view;
+              bar.start(active.total, active.written, { view: active.view });
+            }
+            bar.setTotal(active.total);
+            bar.update(active.written, { view: active.view });
+          } else if (!wantsJson(cmd) && active) {
+            // Without a terminal, one line per change keeps logs readable.
+            const line = `${active.view}: ${active.written}/${active.total} rows`;
+            if (line !== current) process.stderr.write(`${line}\n`);
+            current = line;
           }
-          bar.setTotal(active.total);
-          bar.update(active.written, { view: active.view });
-        } else if (!wantsJson(cmd) && active) {
-          // Without a terminal, one line per change keeps logs readable.
-          const line = `${active.view}: ${active.written}/${active.total} rows`;
-          if (line !== current) process.stderr.write(`${line}\n`);
-          current = line;
         }
-      }
-      bar?.stop();
-      printResult({ json: wantsJson(cmd) }, job, {
-        head: ['view', 'rows written', 'done'],
-        rows: job.views.map((v) => [v.view, v.written, v.done ? 'yes' : 'no']),
-      });
-      if (job.status !== 'succeeded') throw usageError(`materialization failed: ${job.error ?? 'unknown error'}`);
-    });
+        bar?.stop();
+        printResult({ json: wantsJson(cmd) }, job, {
+          head: ['view', 'rows written', 'done'],
+          rows: job.views.map((v) => [v.view, v.written, v.done ? 'yes' : 'no']),
+        });
+        if (job.status !== 'succeeded') throw usageError(`materialization failed: ${job.error ?? 'unknown error'}`);
+      },
+    );
 }
 
 function registerFeatures(program: Command): void {
@@ -84,7 +102,13 @@ function registerFeatures(program: Command): void {
       const res = await clientOf(cmd).features.objects();
       printResult({ json: wantsJson(cmd) }, res, {
         head: ['kind', 'name', 'version', 'applied', 'deleted'],
-        rows: res.objects.map((o) => [o.kind, o.name, o.version, formatTime(o.createdAt), o.deletedAt ? formatTime(o.deletedAt) : '']),
+        rows: res.objects.map((o) => [
+          o.kind,
+          o.name,
+          o.version,
+          formatTime(o.createdAt),
+          o.deletedAt ? formatTime(o.deletedAt) : '',
+        ]),
       });
     });
   features
@@ -110,7 +134,7 @@ function registerFeatures(program: Command): void {
     .option('--service <name>', 'feature service')
     .option('--feature <ref...>', 'view:feature refs instead of a service')
     .requiredOption('--entity <json...>', 'entity row as JSON')
-    .option('--max-age <duration>', 'override the views\' TTL, e.g. 1h')
+    .option('--max-age <duration>', "override the views' TTL, e.g. 1h")
     .action(async (opts: { service?: string; feature?: string[]; entity: string[]; maxAge?: string }, cmd: Command) => {
       const entities = opts.entity.map((e) => {
         try {
@@ -141,12 +165,19 @@ function registerFeatures(program: Command): void {
     .requiredOption('-o, --output <file>', 'Parquet file to write')
     .action(async (opts: { service: string; start: string; end: string; output: string }, cmd: Command) => {
       const client = clientOf(cmd).features;
-      const res = await client.historical({ service: opts.service, range: { start: parseTime(opts.start), end: parseTime(opts.end) } });
-      await writeFile(opts.output, await client.download(res.id));
-      printResult({ json: wantsJson(cmd) }, { ...res, output: opts.output }, {
-        head: ['rows', 'columns', 'feature service', 'file'],
-        rows: [[res.rows, res.columns.length, res.featureService, opts.output]],
+      const res = await client.historical({
+        service: opts.service,
+        range: { start: parseTime(opts.start), end: parseTime(opts.end) },
       });
+      await writeFile(opts.output, await client.download(res.id));
+      printResult(
+        { json: wantsJson(cmd) },
+        { ...res, output: opts.output },
+        {
+          head: ['rows', 'columns', 'feature service', 'file'],
+          rows: [[res.rows, res.columns.length, res.featureService, opts.output]],
+        },
+      );
     });
 }
 

@@ -12,42 +12,46 @@ export function registerServeCommand(program: Command): void {
     .option('-c, --config <file>', 'YAML config file (default ./keel.yaml when present)')
     .option('--storage-url <url>', 'use Postgres at this URL for metadata')
     .option('--demo', 'also set up the flights demo (feature store on the real flights data) in its own project')
-    .action(async (opts: { port?: string; host?: string; dataDir?: string; config?: string; storageUrl?: string; demo?: boolean }) => {
-      const overrides: Record<string, unknown> = {};
-      const server: Record<string, unknown> = {};
-      if (opts.port !== undefined) server.port = opts.port;
-      if (opts.host !== undefined) server.host = opts.host;
-      if (Object.keys(server).length) overrides.server = server;
-      if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
-      if (opts.storageUrl !== undefined) overrides.storage = { driver: 'postgres', url: opts.storageUrl };
-      const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
-      // Loaded here, not at the top: the server stack is heavy and every other command would pay for it at startup.
-      const { createKeel } = await import('../main.ts');
-      const keel = await createKeel(config);
-      const address = await keel.app.listen({ host: config.server.host, port: config.server.port });
-      const url = address.replace('[::1]', 'localhost');
-      const lines = [
-        '',
-        `  Keel is running at ${url}`,
-        `  storage: ${config.storage.driver}${config.storage.driver === 'sqlite' ? ` (data dir ${config.dataDir})` : ''}`,
-        `  API docs (OpenAPI): ${url}/api/openapi.json   health: ${url}/healthz   metrics: ${url}/metrics`,
-        keel.adminKeyPath
-          ? `  an admin API key was created and written to ${keel.adminKeyPath} (shown only there)`
-          : `  admin key: see ${config.dataDir}/admin.key (created on first start)`,
-        `  try:  export KEEL_URL=${url} KEEL_API_KEY=$(cat ${keel.adminKeyPath ?? `${config.dataDir}/admin.key`})`,
-        '        alias keel="npm run -s keel --"; keel models list',
-      ];
-      if (opts.demo) {
-        const { startFlightsDemo } = await import('../demo.ts');
-        lines.push(...(await startFlightsDemo(keel).catch((e: unknown) => [`  demo: could not start (${(e as Error).message})`])));
-      }
-      lines.push('');
-      process.stderr.write(`${lines.join('\n')}\n`);
-      const stop = async () => {
-        await keel.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    .action(
+      async (opts: { port?: string; host?: string; dataDir?: string; config?: string; storageUrl?: string; demo?: boolean }) => {
+        const overrides: Record<string, unknown> = {};
+        const server: Record<string, unknown> = {};
+        if (opts.port !== undefined) server.port = opts.port;
+        if (opts.host !== undefined) server.host = opts.host;
+        if (Object.keys(server).length) overrides.server = server;
+        if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
+        if (opts.storageUrl !== undefined) overrides.storage = { driver: 'postgres', url: opts.storageUrl };
+        const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
+        // Loaded here, not at the top: the server stack is heavy and every other command would pay for it at startup.
+        const { createKeel } = await import('../main.ts');
+        const keel = await createKeel(config);
+        const address = await keel.app.listen({ host: config.server.host, port: config.server.port });
+        const url = address.replace('[::1]', 'localhost');
+        const lines = [
+          '',
+          `  Keel is running at ${url}`,
+          `  storage: ${config.storage.driver}${config.storage.driver === 'sqlite' ? ` (data dir ${config.dataDir})` : ''}`,
+          `  API docs (OpenAPI): ${url}/api/openapi.json   health: ${url}/healthz   metrics: ${url}/metrics`,
+          keel.adminKeyPath
+            ? `  an admin API key was created and written to ${keel.adminKeyPath} (shown only there)`
+            : `  admin key: see ${config.dataDir}/admin.key (created on first start)`,
+          `  try:  export KEEL_URL=${url} KEEL_API_KEY=$(cat ${keel.adminKeyPath ?? `${config.dataDir}/admin.key`})`,
+          '        alias keel="npm run -s keel --"; keel models list',
+        ];
+        if (opts.demo) {
+          const { startFlightsDemo } = await import('../demo.ts');
+          lines.push(
+            ...(await startFlightsDemo(keel).catch((e: unknown) => [`  demo: could not start (${(e as Error).message})`])),
+          );
+        }
+        lines.push('');
+        process.stderr.write(`${lines.join('\n')}\n`);
+        const stop = async () => {
+          await keel.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      },
+    );
 }

@@ -29,18 +29,21 @@ export class FeaturesApi {
   }
 
   objects() {
-    return this.http.json<{ objects: { kind: string; name: string; version: number; deletedAt: number | null; createdAt: number }[] }>(
-      'GET',
-      'api/v1/features/objects',
-      { query: { project: this.project } },
-    );
+    return this.http.json<{
+      objects: { kind: string; name: string; version: number; deletedAt: number | null; createdAt: number }[];
+    }>('GET', 'api/v1/features/objects', { query: { project: this.project } });
   }
 
   online(req: { service?: string; features?: string[]; entities: Record<string, unknown>[]; maxAge?: string | number }) {
     return this.http.json<OnlineFeaturesView>('POST', 'api/v1/features/online', { json: { project: this.project, ...req } });
   }
 
-  historical(req: { service: string; entities?: Record<string, unknown>[]; range?: { start: number; end: number }; timestampColumn?: string }) {
+  historical(req: {
+    service: string;
+    entities?: Record<string, unknown>[];
+    range?: { start: number; end: number };
+    timestampColumn?: string;
+  }) {
     return this.http.json<{ id: string; rows: number; columns: string[]; featureService: string; download: string }>(
       'POST',
       'api/v1/features/historical',
@@ -50,7 +53,9 @@ export class FeaturesApi {
 
   /** The Parquet bytes of a retrieval. */
   async download(id: string): Promise<Uint8Array> {
-    const res = await this.http.request('GET', `api/v1/features/retrievals/${encodeURIComponent(id)}`, { timeoutMs: 60 * 60_000 });
+    const res = await this.http.request('GET', `api/v1/features/retrievals/${encodeURIComponent(id)}`, {
+      timeoutMs: 60 * 60_000,
+    });
     return new Uint8Array(await res.arrayBuffer());
   }
 
@@ -67,10 +72,15 @@ export class FeaturesApi {
   }
 
   status() {
-    return this.http.json<{ views: { view: string; watermark: number | null; stalenessMs: number | null; maxStalenessMs: number | null; stale: boolean; rowsWritten: number }[] }>(
-      'GET',
-      'api/v1/features/status',
-      { query: { project: this.project } },
-    );
+    return this.http.json<{
+      views: {
+        view: string;
+        watermark: number | null;
+        stalenessMs: number | null;
+        maxStalenessMs: number | null;
+        stale: boolean;
+        rowsWritten: number;
+      }[];
+    }>('GET', 'api/v1/features/status', { query: { project: this.project } });
   }
 }

@@ -6,6 +6,7 @@ export {
   type RegisterDatasetOptions,
   type RegisteredDataset,
 } from './datasets-client.ts';
+export { FeaturesApi, type MaterializeJobView, type OnlineFeaturesView } from './features-client.ts';
 export { HttpClient, KeelApiError } from './http.ts';
 export {
   KeelClient,
@@ -15,4 +16,3 @@ export {
   type StartRunOptions,
 } from './keel-client.ts';
 export { type ParamValue, RunHandle } from './run-handle.ts';
-export { FeaturesApi, type MaterializeJobView, type OnlineFeaturesView } from './features-client.ts';

@@ -24,7 +24,12 @@ describe('config: defaults ← keel.yaml ← KEEL_* ← flags', () => {
   it('layers file, env and flags in that order', async () => {
     const file = await yamlFile('server:\n  port: 9000\n  host: 0.0.0.0\ndataDir: /from/file\nlog:\n  level: debug\n');
     const fromFile = loadConfig({ env: {}, file });
-    expect([fromFile.server.port, fromFile.server.host, fromFile.dataDir, fromFile.log.level]).toEqual([9000, '0.0.0.0', '/from/file', 'debug']);
+    expect([fromFile.server.port, fromFile.server.host, fromFile.dataDir, fromFile.log.level]).toEqual([
+      9000,
+      '0.0.0.0',
+      '/from/file',
+      'debug',
+    ]);
     const withEnv = loadConfig({ env: { KEEL_PORT: '9100', KEEL_DATA_DIR: '/from/env' }, file });
     expect([withEnv.server.port, withEnv.server.host, withEnv.dataDir]).toEqual([9100, '0.0.0.0', '/from/env']);
     const withFlags = loadConfig({ env: { KEEL_PORT: '9100' }, file, overrides: { server: { port: 9200 } } });

@@ -17,7 +17,11 @@ async function setup(gates: AliasGate[] = []) {
   const registry = new RegistryService(tx, blobs, tracking, clock, { modelBytes: 1e9 }, gates);
   const model = buildLinearModel({ features: 2, weights: [1, 2], bias: 0 });
   const register = () =>
-    registry.registerVersion(systemPrincipal, { projectId: 'prj_1', model: 'm', source: { kind: 'upload', body: Readable.from([Buffer.from(model)]) } });
+    registry.registerVersion(systemPrincipal, {
+      projectId: 'prj_1',
+      model: 'm',
+      source: { kind: 'upload', body: Readable.from([Buffer.from(model)]) },
+    });
   return { clock, tx, registry, register };
 }
 
@@ -62,7 +66,9 @@ describe('RegistryService aliases', () => {
     expect(await code(move(registry, 7))).toBe('NOT_FOUND');
     expect(await code(move(registry, null))).toBe('NOT_FOUND');
     for (const alias of ['Champion', 'latest', 'v2', '1x', '', 'a'.repeat(65)]) {
-      expect(await code(registry.moveAlias(systemPrincipal, { projectId: 'prj_1', model: 'm', alias, version: 1 }))).toBe('VALIDATION_FAILED');
+      expect(await code(registry.moveAlias(systemPrincipal, { projectId: 'prj_1', model: 'm', alias, version: 1 }))).toBe(
+        'VALIDATION_FAILED',
+      );
     }
   });
 

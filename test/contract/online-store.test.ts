@@ -174,7 +174,16 @@ for (const adapter of adapters) {
       await store.write(batch('whole', ['a', 'b'], [['e', 1, 'a1', 'b1']]));
       await store.write(batch('whole', ['b', 'c'], [['e', 2, 'b2', 'c2']]));
       await store.write(batch('whole', ['a', 'b', 'c'], [['e', 1.5, 'stale', 'stale', 'stale']]));
-      expect(await readOne('whole', ['e'], ['a', 'b', 'c'])).toEqual({ eventTimes: [2], values: [[null, 'b2', 'c2']] });
+      await store.write(batch('whole', ['c', 'a'], [['o', 1, 'c-o', 'a-o']]));
+      // Rows with different feature lists, interleaved in one read.
+      expect(await readOne('whole', ['e', 'o', 'e'], ['a', 'b', 'c'])).toEqual({
+        eventTimes: [2, 1, 2],
+        values: [
+          [null, 'b2', 'c2'],
+          ['a-o', null, 'c-o'],
+          [null, 'b2', 'c2'],
+        ],
+      });
     });
 
     it('reads several views and multi-part entity keys in one call', async () => {
@@ -290,7 +299,7 @@ for (const adapter of adapters) {
       expect(got?.values).toEqual(rows.map((r) => [r[3], r[2]]));
     });
 
-    it('rejects a malformed batch with BAD_REQUEST and writes none of it', async () => {
+    it('rejects a malformed batch with BAD_REQUEST and writes none of it, and a malformed read', async () => {
       const good = batch(
         'bad',
         ['a', 'b'],
@@ -306,6 +315,11 @@ for (const adapter of adapters) {
       ];
       for (const c of cases) await expect(store.write(c)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
       expect((await readOne('bad', ['e0', 'e2499'], ['a']))?.eventTimes).toEqual([null, null]);
+      const badRead = [{ view: 'bad', entityKeys: [42 as unknown as string], features: ['a'] }];
+      await expect(store.read(badRead)).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/entityKey/),
+      });
     });
 
     it('answers ping', async () => {

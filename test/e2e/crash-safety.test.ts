@@ -94,8 +94,12 @@ describe('crash safety: SIGKILL during uploads and metric logging', () => {
     expect(ackedSteps.length).toBeGreaterThanOrEqual(4000);
     expect(missing).toEqual([]);
 
-    const listed = (await after.http.json<{ artifacts: { path: string; digest: string; size: number }[] }>('GET', `api/v1/runs/${run.id}/artifacts`))
-      .artifacts;
+    const listed = (
+      await after.http.json<{ artifacts: { path: string; digest: string; size: number }[] }>(
+        'GET',
+        `api/v1/runs/${run.id}/artifacts`,
+      )
+    ).artifacts;
     const byPath = new Map(listed.map((a) => [a.path, a]));
     expect(listed.map((a) => a.path).sort()).toEqual(['done/a.bin', 'done/b.bin']);
     for (const u of done) {

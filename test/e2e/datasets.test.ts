@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnProfile, DatasetProfile } from '../../src/datasets/index.ts';
 import { type AnalyticsEngine, createAnalyticsEngine } from '../../src/storage/index.ts';
 import { ApiClient, type ApiResponse, errorOf, jsonOf, Seeder } from '../helpers/api-fixtures.ts';
-import { flightsDayQuery, flightsParquet } from '../helpers/flights.ts';
+import { flightsDayQuery } from '../helpers/flights.ts';
 import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
 
 interface VersionBody {

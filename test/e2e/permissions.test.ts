@@ -69,12 +69,20 @@ const featureRows: Row[] = [
     scope: 'project',
     prepare: async (f) => ({ path: `${v1}/features/apply`, json: { definitions: f.features.definitions, dryRun: true } }),
   },
-  { op: 'GET /api/v1/features/objects', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/features/objects` }) },
+  {
+    op: 'GET /api/v1/features/objects',
+    access: 'read',
+    scope: 'project',
+    prepare: async () => ({ path: `${v1}/features/objects` }),
+  },
   {
     op: 'POST /api/v1/features/online',
     access: 'online',
     scope: 'project',
-    prepare: async (f) => ({ path: `${v1}/features/online`, json: { service: f.features.service, entities: [{ origin: 'ATL', destination: 'ORD' }] } }),
+    prepare: async (f) => ({
+      path: `${v1}/features/online`,
+      json: { service: f.features.service, entities: [{ origin: 'ATL', destination: 'ORD' }] },
+    }),
   },
   {
     op: 'POST /api/v1/features/historical',
@@ -82,7 +90,10 @@ const featureRows: Row[] = [
     scope: 'project',
     prepare: async (f) => ({
       path: `${v1}/features/historical`,
-      json: { service: f.features.service, entities: [{ origin: 'ATL', destination: 'ORD', event_timestamp: '2001-01-01T12:00:00Z' }] },
+      json: {
+        service: f.features.service,
+        entities: [{ origin: 'ATL', destination: 'ORD', event_timestamp: '2001-01-01T12:00:00Z' }],
+      },
     }),
   },
   {
@@ -112,7 +123,12 @@ const featureRows: Row[] = [
       json: { view: f.features.view, rows: [{ origin: 'ATL', destination: 'ORD', event_timestamp: Date.now(), delay: 3 }] },
     }),
   },
-  { op: 'GET /api/v1/features/status', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/features/status` }) },
+  {
+    op: 'GET /api/v1/features/status',
+    access: 'read',
+    scope: 'project',
+    prepare: async () => ({ path: `${v1}/features/status` }),
+  },
 ];
 
 /** A one-row dataset of unique content, registered by the admin; its version id. */

@@ -69,15 +69,26 @@ describe('SDK: from a run to a champion model, with history and audit', () => {
     // Register from the run's artifact: lineage comes from the run.
     const v1 = await scientist.registerModel({ name: 'delay', run: { runId: run.id, path: 'model/model.onnx' } });
     expect(v1.version).toBe(1);
-    expect(v1.manifest.lineage).toMatchObject({ runId: run.id, codeVersion: 'abc123', datasetDigests: [`sha256:${'a'.repeat(64)}`] });
+    expect(v1.manifest.lineage).toMatchObject({
+      runId: run.id,
+      codeVersion: 'abc123',
+      datasetDigests: [`sha256:${'a'.repeat(64)}`],
+    });
     expect(v1.manifest.signature.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: ['batch', 3] }]);
     expect(v1.manifest.metrics.auc).toBeCloseTo(0.9999, 6);
     // And directly from a file.
-    const v2 = await scientist.registerModel({ name: 'delay', file: modelPath, metrics: { auc: 0.97 }, description: 'retrained' });
+    const v2 = await scientist.registerModel({
+      name: 'delay',
+      file: modelPath,
+      metrics: { auc: 0.97 },
+      description: 'retrained',
+    });
     expect(v2.version).toBe(2);
 
     // The stored bytes run in ONNX Runtime and give the model's own predictions.
-    const stored = await scientist.http.request('GET', 'api/v1/models/delay/versions/2/artifact', { query: { project: 'default' } });
+    const stored = await scientist.http.request('GET', 'api/v1/models/delay/versions/2/artifact', {
+      query: { project: 'default' },
+    });
     const session = await ort.InferenceSession.create(new Uint8Array(await stored.arrayBuffer()));
     const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3]), [1, 3]);
     const out = await session.run({ x });
@@ -85,7 +96,10 @@ describe('SDK: from a run to a champion model, with history and audit', () => {
     expect(y).toBeCloseTo(1 / (1 + Math.exp(-(0.4 - 0.4 + 0.3 + 0.05))), 5);
 
     // A scientist may not move aliases; a deployer may.
-    await expect(scientist.setAlias({ model: 'delay', alias: 'champion', version: 1 })).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    await expect(scientist.setAlias({ model: 'delay', alias: 'champion', version: 1 })).rejects.toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
     const first = await deployer.setAlias({ model: 'delay', alias: 'champion', version: 1, reason: 'first release' });
     await sleep(5);
     const between = Date.now();
@@ -110,7 +124,15 @@ describe('SDK: from a run to a champion model, with history and audit', () => {
     const events = (await admin.audit({ limit: 1000 })).events as { action: string; actor: string; resourceId: string }[];
     const actionsBy = (actor: string) => events.filter((e) => e.actor === actor).map((e) => e.action);
     expect(actionsBy(scientistKey.id)).toEqual(
-      expect.arrayContaining(['experiment.create', 'run.create', 'run.log', 'artifact.upload', 'run.update', 'model.create', 'model.version.create']),
+      expect.arrayContaining([
+        'experiment.create',
+        'run.create',
+        'run.log',
+        'artifact.upload',
+        'run.update',
+        'model.create',
+        'model.version.create',
+      ]),
     );
     expect(actionsBy(scientistKey.id).filter((a) => a === 'model.version.create')).toHaveLength(2);
     // 10,000 points in batches of ≤1000 → at least 10 logged batches, each audited.

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { type Role, roles } from '../../src/auth/index.ts';
@@ -246,11 +246,16 @@ export interface Fixtures {
 export async function featureDefinitions(): Promise<unknown> {
   const dir = await mkdtemp(join(tmpdir(), 'keel-feat-'));
   const csv = join(dir, 'trips.csv');
-  await writeFile(csv, 'ts,origin,destination,delay\n2001-01-01 10:00:00,ATL,ORD,5\n2001-01-01 11:00:00,ATL,ORD,7\n2001-01-01 12:00:00,SFO,LAX,-2\n');
+  await writeFile(
+    csv,
+    'ts,origin,destination,delay\n2001-01-01 10:00:00,ATL,ORD,5\n2001-01-01 11:00:00,ATL,ORD,7\n2001-01-01 12:00:00,SFO,LAX,-2\n',
+  );
   return {
     entities: [{ name: 'route', join_keys: [{ name: 'origin' }, { name: 'destination' }] }],
     sources: [{ name: 'trips', path: csv, timestamp_field: 'ts' }],
-    feature_views: [{ name: 'route_stats', entities: ['route'], source: 'trips', features: [{ name: 'delay', type: 'float64' }] }],
+    feature_views: [
+      { name: 'route_stats', entities: ['route'], source: 'trips', features: [{ name: 'delay', type: 'float64' }] },
+    ],
     feature_services: [{ name: 'svc', features: ['route_stats:*'] }],
   };
 }

@@ -17,9 +17,15 @@ async function withClient<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  client.on('error', () => undefined);
+  let lastError: Error | undefined;
+  client.on('error', (e: Error) => {
+    lastError = e;
+  });
   try {
-    await client.connect();
+    await client.connect().catch((e: Error) => {
+      // ioredis reports a refused connection as 'Connection is closed'; the socket error says why.
+      throw lastError ?? e;
+    });
     return await fn(client);
   } finally {
     client.disconnect();

@@ -33,7 +33,11 @@ const exited = (child: ChildProcess) =>
   });
 
 /** Runs `keel serve` as a real child process on a free port; resolves once /readyz answers 200. */
-export async function spawnKeel(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<KeelProcess> {
+export async function spawnKeel(
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<KeelProcess> {
   const port = await freePort();
   const child = spawn(
     process.execPath,

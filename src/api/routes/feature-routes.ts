@@ -24,7 +24,9 @@ export function featureRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           tags: ['features'],
           summary: 'Plan (dryRun) or apply feature definitions; removed objects are deleted only with prune',
           querystring: projectQuery,
-          body: z.object({ definitions: z.unknown(), prune: z.boolean().optional(), dryRun: z.boolean().optional(), ...project }).strict(),
+          body: z
+            .object({ definitions: z.unknown(), prune: z.boolean().optional(), dryRun: z.boolean().optional(), ...project })
+            .strict(),
         },
       },
       async (req) => {
@@ -35,10 +37,14 @@ export function featureRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         });
       },
     );
-    app.get('/features/objects', { schema: { tags: ['features'], summary: 'Applied definitions (latest versions)', querystring: projectQuery } }, async (req) => {
-      const projectId = await projectIdOf(ctx, req.query.project);
-      return { objects: await features.listObjects(principalOf(req), projectId) };
-    });
+    app.get(
+      '/features/objects',
+      { schema: { tags: ['features'], summary: 'Applied definitions (latest versions)', querystring: projectQuery } },
+      async (req) => {
+        const projectId = await projectIdOf(ctx, req.query.project);
+        return { objects: await features.listObjects(principalOf(req), projectId) };
+      },
+    );
     app.post(
       '/features/online',
       {
@@ -96,12 +102,24 @@ export function featureRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           ...(b.timestampColumn ? { timestampColumn: b.timestampColumn } : {}),
         });
         const id = result.output.split('/').pop()?.replace('.parquet', '') ?? '';
-        return { id, rows: result.rows, columns: result.columns, featureService: result.featureService, download: `/api/v1/features/retrievals/${id}` };
+        return {
+          id,
+          rows: result.rows,
+          columns: result.columns,
+          featureService: result.featureService,
+          download: `/api/v1/features/retrievals/${id}`,
+        };
       },
     );
     app.get(
       '/features/retrievals/:id',
-      { schema: { tags: ['features'], summary: 'Download a historical retrieval as Parquet', params: z.object({ id: z.string().regex(/^ret_[0-9a-z]{16}$/) }) } },
+      {
+        schema: {
+          tags: ['features'],
+          summary: 'Download a historical retrieval as Parquet',
+          params: z.object({ id: z.string().regex(/^ret_[0-9a-z]{16}$/) }),
+        },
+      },
       async (req, reply) => {
         authorize(principalOf(req), 'features:read');
         const path = join(resolve(ctx.config.dataDir), 'retrievals', `${req.params.id}.parquet`);
@@ -120,7 +138,13 @@ export function featureRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: 'Start materializing views into the online store (returns a job to poll)',
           querystring: projectQuery,
           body: z
-            .object({ start: epochMs.optional(), end: epochMs.optional(), incremental: z.boolean().optional(), views: z.array(z.string().max(128)).max(500).optional(), ...project })
+            .object({
+              start: epochMs.optional(),
+              end: epochMs.optional(),
+              incremental: z.boolean().optional(),
+              views: z.array(z.string().max(128)).max(500).optional(),
+              ...project,
+            })
             .strict(),
         },
       },
@@ -133,7 +157,13 @@ export function featureRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     );
     app.get(
       '/features/materialize/:id',
-      { schema: { tags: ['features'], summary: 'A materialization job and its progress', params: z.object({ id: z.string().max(64) }) } },
+      {
+        schema: {
+          tags: ['features'],
+          summary: 'A materialization job and its progress',
+          params: z.object({ id: z.string().max(64) }),
+        },
+      },
       async (req) => {
         authorize(principalOf(req), 'features:read');
         return jobs.get(req.params.id);
@@ -154,9 +184,13 @@ export function featureRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         return jobs.push(principalOf(req), projectId, { view: req.body.view, rows: req.body.rows });
       },
     );
-    app.get('/features/status', { schema: { tags: ['features'], summary: 'Freshness of each view against its max_staleness', querystring: projectQuery } }, async (req) => {
-      const projectId = await projectIdOf(ctx, req.query.project);
-      return { views: await jobs.status(principalOf(req), projectId) };
-    });
+    app.get(
+      '/features/status',
+      { schema: { tags: ['features'], summary: 'Freshness of each view against its max_staleness', querystring: projectQuery } },
+      async (req) => {
+        const projectId = await projectIdOf(ctx, req.query.project);
+        return { views: await jobs.status(principalOf(req), projectId) };
+      },
+    );
   };
 }

@@ -37,9 +37,12 @@ export function checkWriteBatch(batch: OnlineWriteBatch): void {
 
 export function checkReadRequests(requests: readonly OnlineReadRequest[]): void {
   for (const r of requests) {
-    const bad = (what: string) => new AppError('BAD_REQUEST', `online read of view '${String(r.view)}': ${what}`);
-    if (typeof r.view !== 'string' || r.view === '') throw bad('the view name must be a non-empty string');
-    if (!r.entityKeys.every((k) => typeof k === 'string')) throw bad('entity keys must be strings (use entityKey())');
-    if (!r.features.every((f) => typeof f === 'string')) throw bad('feature names must be strings');
+    let problem: string | null = null;
+    if (typeof r.view !== 'string' || r.view === '') problem = 'the view name must be a non-empty string';
+    else if (!r.entityKeys.every(isString)) problem = 'entity keys must be strings (use entityKey())';
+    else if (!r.features.every(isString)) problem = 'feature names must be strings';
+    if (problem) throw new AppError('BAD_REQUEST', `online read of view '${String(r.view)}': ${problem}`);
   }
 }
+
+const isString = (v: unknown): v is string => typeof v === 'string';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AppError } from '../../core/index.ts';
+import type { AppError } from '../../core/index.ts';
 import { createAnalyticsEngine, duckError } from './duckdb-engine.ts';
 
 describe('AnalyticsEngine (DuckDB)', async () => {
@@ -14,7 +14,13 @@ describe('AnalyticsEngine (DuckDB)', async () => {
       { i: 2, j: 4, s: 'x' },
     ]);
     const cols = await engine.columns('select i, j from t order by i');
-    expect(cols).toEqual({ names: ['i', 'j'], columns: [[0, 1, 2], [0, 2, 4]] });
+    expect(cols).toEqual({
+      names: ['i', 'j'],
+      columns: [
+        [0, 1, 2],
+        [0, 2, 4],
+      ],
+    });
     expect((await engine.all('select 9007199254740993::bigint as big'))[0]?.big).toBe(9007199254740993n);
   });
 
