@@ -103,7 +103,9 @@ async function readBench(o: Options, redis: Redis, prefix: string, dataDir: stri
   say(
     `\n(b) online reads: ${data.views.length} views × ${data.features.length} features, ${o.entities} entities each, in both stores`,
   );
-  say(`    ${o.requests} timed reads per side (after ${o.warmup} warm-up), one at a time, random entities, side order rotating`);
+  say(
+    `    ${o.requests} timed reads per side (after ${o.warmup} warm-up), one at a time, random entities, side order rotating over 50 rounds`,
+  );
   say(
     '    raw = the same keys fetched straight with ioredis as Buffers (pipelined MGET per view, or one GET per key), not decoded',
   );
@@ -120,7 +122,7 @@ async function readBench(o: Options, redis: Redis, prefix: string, dataDir: stri
     const stats = await timeSides(
       { 'raw MGET': raw.mget, 'raw GET': raw.get, 'Keel redis': (r) => keel.read(r), 'Keel embedded': (r) => embedded.read(r) },
       make,
-      { requests: o.requests, warmup: o.warmup, rounds: 10 },
+      { requests: o.requests, warmup: o.warmup, rounds: 50 },
     );
     const base = stats['raw MGET'];
     for (const [side, s] of Object.entries(stats)) {
