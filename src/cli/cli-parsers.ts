@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseDuration as coreDuration } from '../core/index.ts';
 
 /**
  * Option-value parsers. They throw commander's InvalidArgumentError so bad input is reported
@@ -42,13 +43,17 @@ export function parsePositiveInt(raw: string): number {
   return Number(raw);
 }
 
-const durationUnits: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** `30d`, `12h`, `15m`, `3600s` or bare seconds → seconds. */
+/** `30d`, `12h`, `15m`, `3600s` or bare seconds → whole seconds (the core duration parser, in seconds). */
 export function parseDuration(raw: string): number {
-  const m = /^(\d+)([smhd]?)$/.exec(raw.trim());
-  const seconds = m ? Number(m[1]) * (durationUnits[m[2] || 's'] ?? 1) : 0;
-  if (seconds < 1) throw new InvalidArgumentError(`expected a duration like 30d, 12h, 15m or 3600s, got '${raw}'`);
+  const trimmed = raw.trim();
+  let seconds = 0;
+  try {
+    seconds = /^\d+$/.test(trimmed) ? Number(trimmed) : coreDuration(trimmed) / 1000;
+  } catch {
+    // reported below as a usage error
+  }
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new InvalidArgumentError(`expected a duration like 30d, 12h, 15m or 3600s, got '${raw}'`);
   return seconds;
 }
 

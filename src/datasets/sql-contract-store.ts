@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AppError } from '../core/index.ts';
-import { type Database, type DataContractRow, isUniqueViolation } from '../storage/index.ts';
+import { type Database, type DataContractRow, uniqueInsert } from '../storage/index.ts';
 import type { ContractStore } from './dataset-stores.ts';
 import type { StoredContract } from './dataset-types.ts';
 
@@ -18,8 +17,8 @@ export class SqlContractStore implements ContractStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async putContract(c: StoredContract) {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('data_contracts')
         .values({
           project_id: c.projectId,
@@ -30,11 +29,9 @@ export class SqlContractStore implements ContractStore {
           created_at: c.createdAt,
           created_by: c.createdBy,
         })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `contract '${c.name}' version ${c.version} already exists`);
-      throw e;
-    }
+        .execute(),
+      `contract '${c.name}' version ${c.version} already exists`,
+    );
   }
 
   async getContract(projectId: string, name: string, version: number) {

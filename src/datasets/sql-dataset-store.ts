@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AppError } from '../core/index.ts';
-import { type Database, type DatasetRow, type DatasetVersionRow, isUniqueViolation, parseJsonColumn } from '../storage/index.ts';
+import { type Database, type DatasetRow, type DatasetVersionRow, parseJsonColumn, uniqueInsert } from '../storage/index.ts';
 import type { ValidationReport } from './contract/index.ts';
 import type { DatasetStore } from './dataset-stores.ts';
 import type { Dataset, DatasetProfile, DatasetVersion, DatasetVersionSummary, Lineage, SourceSummary } from './dataset-types.ts';
@@ -59,8 +58,8 @@ export class SqlDatasetStore implements DatasetStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async createDataset(d: Dataset) {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('datasets')
         .values({
           id: d.id,
@@ -70,11 +69,9 @@ export class SqlDatasetStore implements DatasetStore {
           created_at: d.createdAt,
           created_by: d.createdBy,
         })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `dataset '${d.name}' already exists`);
-      throw e;
-    }
+        .execute(),
+      `dataset '${d.name}' already exists`,
+    );
   }
 
   async getDataset(id: string) {
@@ -99,8 +96,8 @@ export class SqlDatasetStore implements DatasetStore {
   }
 
   async createVersion(v: DatasetVersion) {
-    try {
-      await this.db
+    await uniqueInsert(
+      this.db
         .insertInto('dataset_versions')
         .values({
           project_id: v.projectId,
@@ -120,11 +117,9 @@ export class SqlDatasetStore implements DatasetStore {
           created_at: v.createdAt,
           created_by: v.createdBy,
         })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError('ALREADY_EXISTS', `dataset version ${v.id} already exists`);
-      throw e;
-    }
+        .execute(),
+      `dataset version ${v.id} already exists`,
+    );
     const parents = [...new Set(v.lineage.parents)];
     if (parents.length > 0) {
       await this.db

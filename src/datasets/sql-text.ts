@@ -1,7 +1,7 @@
 /** SQL text helpers for DuckDB. Every name and value that reaches SQL passes through one of these. */
-export const sqlIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+import { sqlIdent, sqlString } from '../storage/index.ts';
 
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+export { sqlIdent, sqlString };
 
 export function sqlScalar(v: string | number | boolean): string {
   if (typeof v === 'string') return sqlString(v);

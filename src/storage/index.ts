@@ -15,6 +15,7 @@ export {
 export { RedisOnlineStore, type RedisOnlineStoreOptions } from './kv/redis-online-store.ts';
 export { SqliteOnlineStore } from './kv/sqlite-online-store.ts';
 export { type AnalyticsEngine, createAnalyticsEngine, duckError, type Row, type SqlValue } from './offline/duckdb-engine.ts';
+export { sqlIdent, sqlString } from './offline/duckdb-sql.ts';
 export { openSqlDatabase, type SqlDatabase, type SqlDialectName, sqlitePathFor } from './sql/create-database.ts';
 export type * from './sql/schema.ts';
 export { isUniqueViolation, parseJsonColumn, uniqueInsert } from './sql/sql-errors.ts';

@@ -1,10 +1,8 @@
 import { AppError } from '../../core/index.ts';
+import { sqlIdent, sqlString } from '../../storage/index.ts';
 
-/** Quotes an identifier for DuckDB. */
-export const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-
-/** Quotes a string literal for DuckDB. */
-export const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+export const ident = sqlIdent;
+export const literal = sqlString;
 
 /** A timestamp literal from epoch ms (microsecond precision, UTC). */
 export const tsLiteral = (ms: number): string => `make_timestamp(${Math.round(ms * 1000)}::BIGINT)`;
