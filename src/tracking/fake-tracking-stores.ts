@@ -1,4 +1,5 @@
 import { AppError } from '../core/index.ts';
+import { runView } from './run-view.ts';
 import { compareRuns, evaluateFilter, fieldValue, type RunView } from './search/index.ts';
 import { latestPerKey, paramConflict } from './sql-run-store.ts';
 import type { ExperimentStore, RunSearchQuery, RunStore } from './tracking-stores.ts';
@@ -147,12 +148,7 @@ export class FakeRunStore implements RunStore {
     let start = 0;
     if (q.after) {
       const after = q.after;
-      const cursor: RunView = {
-        attributes: { id: after.id },
-        metrics: new Map(),
-        params: new Map(),
-        tags: new Map(),
-      };
+
       // The cursor carries order-key values, so compare each row's keys against them directly.
       start = views.findIndex(({ view }) => {
         for (const [i, key] of q.order.entries()) {
@@ -164,7 +160,7 @@ export class FakeRunStore implements RunStore {
           const d = v < c ? -1 : 1;
           return key.desc ? d < 0 : d > 0;
         }
-        return String(view.attributes.id) > String(cursor.attributes.id);
+        return String(view.attributes.id) > after.id;
       });
       if (start < 0) start = views.length;
     }
@@ -172,22 +168,12 @@ export class FakeRunStore implements RunStore {
   }
 
   private view(run: Run): RunView {
-    return {
-      attributes: {
-        id: run.id,
-        name: run.name,
-        status: run.status,
-        start_time: run.startTime,
-        end_time: run.endTime,
-        experiment_id: run.experimentId,
-        created_by: run.createdBy,
-        code_version: run.codeVersion,
-        parent_run_id: run.parentRunId,
-      },
-      metrics: new Map([...(this.s.latest.get(run.id)?.values() ?? [])].map((m) => [m.key, m.value])),
-      params: this.s.params.get(run.id) ?? new Map(),
-      tags: this.s.tags.get(run.id) ?? new Map(),
-    };
+    return runView(
+      run,
+      new Map([...(this.s.latest.get(run.id)?.values() ?? [])].map((m) => [m.key, m.value])),
+      this.s.params.get(run.id) ?? new Map(),
+      this.s.tags.get(run.id) ?? new Map(),
+    );
   }
 
   private withData(run: Run): RunWithData {

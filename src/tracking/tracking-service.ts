@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { type AuditStore, authorize, type Principal, recordAudit } from '../auth/index.ts';
 import { AppError, type Clock, decodePageToken, encodePageToken, newId, type Page, type Transactor } from '../core/index.ts';
 import type { BlobStore } from '../storage/index.ts';
+import { runView } from './run-view.ts';
 import { fieldValue, isNumericField, type OrderKey, parseFilter, parseOrderBy } from './search/index.ts';
 import type { ExperimentStore, RunStore } from './tracking-stores.ts';
 import {
@@ -335,22 +336,12 @@ export class TrackingService {
     const last = items[items.length - 1];
     let nextPageToken: string | null = null;
     if (runs.length > limit && last) {
-      const view = {
-        attributes: {
-          id: last.id,
-          name: last.name,
-          status: last.status,
-          start_time: last.startTime,
-          end_time: last.endTime,
-          experiment_id: last.experimentId,
-          created_by: last.createdBy,
-          code_version: last.codeVersion,
-          parent_run_id: last.parentRunId,
-        },
-        metrics: new Map(last.metrics.map((m) => [m.key, m.value])),
-        params: new Map(last.params.map((p) => [p.key, p.value])),
-        tags: new Map(last.tags.map((t) => [t.key, t.value])),
-      };
+      const view = runView(
+        last,
+        new Map(last.metrics.map((m) => [m.key, m.value])),
+        new Map(last.params.map((p) => [p.key, p.value])),
+        new Map(last.tags.map((t) => [t.key, t.value])),
+      );
       nextPageToken = encodePageToken({ q: fingerprint, v: order.map((o) => fieldValue(view, o.field)), id: last.id });
     }
     return { items, nextPageToken };
