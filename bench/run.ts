@@ -20,9 +20,31 @@ const benchmarks: Record<string, BenchEntry> = {
       'historical retrieval, 3M flights × 3 views vs a hand-written ASOF join and the Feast-style query; --quick, --no-feast',
     load: () => import('./features-offline.ts'),
   },
+  batching: {
+    summary: 'per-model batcher vs one model call per request, 1/8/64 callers, simulated and ONNX Runtime model; --quick',
+    load: () => import('./batching.ts'),
+  },
   'features-online': {
     summary: 'online reads (1×250, 100×50) and 1M-entity materialization vs raw Redis; --quick, --only read|write',
     load: () => import('./features-online.ts'),
+  },
+  'flights-pipeline': {
+    summary:
+      'the flights reference pipeline at full scale (>1M training rows), GBDT vs LightGBM on the same split; --no-lightgbm',
+    load: () => import('./flights-pipeline.ts'),
+  },
+  'serving-oip': {
+    summary: 'OIP v2 infer on Keel vs a bare Fastify + ONNX Runtime server, same model, concurrency 1/8/64; --quick',
+    load: () => import('./serving-oip.ts'),
+  },
+  serving: {
+    summary:
+      'flights GBDT: bare Fastify + ORT vs Keel OIP infer vs Keel predict (features + log), 1/8/64; batching and log on/off; --quick',
+    load: () => import('./serving.ts'),
+  },
+  'inference-log': {
+    summary: 'durable appends/s and p50/p99 at concurrency 1, 16, 128: group commit vs one fsync per record; --quick',
+    load: () => import('./inference-log.ts'),
   },
 };
 

@@ -6,12 +6,16 @@ import { AuthService } from './auth/index.ts';
 import { type Clock, createLogger, type KeelConfig, type Logger, systemClock, type Transactor } from './core/index.ts';
 import { createDatasets } from './datasets/index.ts';
 import { FeatureStoreService, MaterializationService } from './features/index.ts';
-import { RegistryService } from './registry/index.ts';
+import { builtinStepKinds, PipelineRunner, PipelineService, PipelineTriggers, StepTracking } from './pipelines/index.ts';
+import { PromotionGate, PromotionService, RegistryService } from './registry/index.ts';
+import { DeploymentService } from './rollouts/index.ts';
+import { createPredictPath, createServing, replayPrediction } from './serving/index.ts';
 import {
   type BlobStore,
   createAnalyticsEngine,
   createOnlineStore,
   FsBlobStore,
+  MemoryEventBus,
   MemoryOnlineStore,
   type OnlineStore,
   openSqlDatabase,
@@ -54,9 +58,14 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
   const blobs: BlobStore = await FsBlobStore.create(blobDir);
   const auth = new AuthService(tx, clock);
   const tracking = new TrackingService(tx, blobs, clock, { artifactBytes: config.server.artifactLimitBytes });
-  const registry = new RegistryService(tx, blobs, tracking, clock, { modelBytes: config.server.modelUploadLimitBytes });
+  const registry = new RegistryService(tx, blobs, tracking, clock, { modelBytes: config.server.modelUploadLimitBytes }, [
+    new PromotionGate(),
+  ]);
+  const promotion = new PromotionService(tx, registry, clock);
+  const bus = new MemoryEventBus((e, event) => logger.warn({ err: e, topic: event.topic }, 'event handler failed'));
   const datasets = await createDatasets({
     tx,
+    events: bus,
     blobs,
     clock,
     dataDir,
@@ -69,6 +78,30 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     datasets.service.resolveDatasetPath(v, projectId),
   );
   const materialization = new MaterializationService(features, clock);
+  const stepKinds = builtinStepKinds({ engine, datasets: datasets.service, features, registry });
+  const pipelineStore = () => tx.stores.pipelines;
+  const runner = new PipelineRunner({
+    store: pipelineStore,
+    blobs,
+    tracking: new StepTracking(tracking, pipelineStore, clock),
+    kinds: stepKinds,
+    clock,
+    logger,
+    workRoot: join(dataDir, 'pipelines'),
+    maxConcurrentSteps: config.pipelines.maxConcurrentSteps,
+  });
+  const pipelines = new PipelineService(tx, runner, stepKinds, clock, logger);
+  const pipelineTriggers = new PipelineTriggers({
+    service: pipelines,
+    store: pipelineStore,
+    bus,
+    logger,
+    principalFor: (keyId) => auth.principalFor(keyId),
+  });
+  pipelines.afterApply = () => pipelineTriggers.sync();
+  const deployments = new DeploymentService(tx, registry, bus, clock);
+  await pipelines.recoverInterrupted();
+  await pipelineTriggers.start();
 
   const { adminKey } = await auth.bootstrap(config.auth.bootstrapAdmin);
   let adminKeyPath: string | null = null;
@@ -78,6 +111,29 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     await chmod(adminKeyPath, 0o600);
   }
 
+  const serving = createServing({
+    config: config.serving,
+    registry,
+    resolveProject: (name) => auth.resolveProject(name),
+    blobs,
+    clock,
+    logger,
+  });
+  const metrics = createApiMetrics();
+  const predictPath = await createPredictPath({
+    config: config.serving,
+    dataDir,
+    deployments: () => tx.stores.deployments,
+    registry,
+    features,
+    datasets: datasets.service,
+    models: serving.models,
+    bus,
+    metrics: metrics.registry,
+    clock,
+    logger,
+  });
+
   const ctx: AppContext = {
     config,
     logger,
@@ -85,10 +141,19 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     auth,
     tracking,
     registry,
+    promotion,
     datasets: datasets.service,
     features,
     materialization,
-    metrics: createApiMetrics(),
+    pipelines,
+    pipelineTriggers,
+    deployments,
+    serving,
+    predict: predictPath.predict,
+    predictPath,
+    replay: (actor, requestId) => replayPrediction({ log: predictPath.log, registry, models: serving.models }, actor, requestId),
+    events: bus,
+    metrics,
     readiness: { metadata: () => (sql ? sql.ping() : Promise.resolve(true)), onlineStore: () => online.ping() },
   };
   const app = await createApp(ctx);
@@ -98,7 +163,19 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     adminKey,
     adminKeyPath,
     async close() {
-      await app.close();
+      pipelineTriggers.stop();
+      // Stop taking requests, let in-flight ones finish (their log records flush), then free models.
+      // Connections that go idle while closing are closed as they do, rather than lingering for the
+      // keep-alive timeout (a client's pooled connection must not hold a shutdown for a minute).
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
+      await predictPath.close();
+      await serving.close();
+      await pipelines.drain();
       await datasets.close();
       await online.close();
       await engine.close();

@@ -27,7 +27,9 @@ import {
   newFeatureMemoryState,
   SqlFeatureRegistryStore,
 } from './features/index.ts';
+import { FakePipelineStore, newPipelineMemoryState, type PipelineStore, SqlPipelineStore } from './pipelines/index.ts';
 import { FakeModelStore, type ModelStore, newRegistryMemoryState, SqlModelStore } from './registry/index.ts';
+import { type DeploymentStore, FakeDeploymentStore, newRolloutMemoryState, SqlDeploymentStore } from './rollouts/index.ts';
 import { type Database, MemoryTransactor, SqlTransactor } from './storage/index.ts';
 import {
   type ExperimentStore,
@@ -50,6 +52,8 @@ export interface Stores {
   datasets: DatasetStore;
   dataContracts: ContractStore;
   featureRegistry: FeatureRegistryStore;
+  pipelines: PipelineStore;
+  deployments: DeploymentStore;
 }
 
 export function sqlStores(db: Kysely<Database>): Stores {
@@ -63,6 +67,8 @@ export function sqlStores(db: Kysely<Database>): Stores {
     datasets: new SqlDatasetStore(db),
     dataContracts: new SqlContractStore(db),
     featureRegistry: new SqlFeatureRegistryStore(db),
+    pipelines: new SqlPipelineStore(db),
+    deployments: new SqlDeploymentStore(db),
   };
 }
 
@@ -76,6 +82,8 @@ export function memoryTransactor(): Transactor<Stores> {
     registry: newRegistryMemoryState(),
     datasets: newDatasetMemoryState(),
     features: newFeatureMemoryState(),
+    pipelines: newPipelineMemoryState(),
+    rollouts: newRolloutMemoryState(),
   };
   const stores: Stores = {
     projects: new FakeProjectStore(state),
@@ -87,6 +95,8 @@ export function memoryTransactor(): Transactor<Stores> {
     datasets: new FakeDatasetStore(state),
     dataContracts: new FakeContractStore(state),
     featureRegistry: new FakeFeatureRegistryStore(state),
+    pipelines: new FakePipelineStore(state),
+    deployments: new FakeDeploymentStore(state),
   };
   return new MemoryTransactor(stores, state);
 }

@@ -3,20 +3,12 @@
  * like materialized aggregates (mostly floats, some counts, some categorical codes).
  */
 
-/** mulberry32: fast, seedable, good enough to spread values and pick entities. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const featureNames = (count: number): string[] =>
   Array.from({ length: count }, (_, i) => `f${String(i).padStart(3, '0')}`);
+
+import { seededRandom as prng } from '../../src/core/index.ts';
+
+export { prng };
 
 const codes = ['JFK', 'LAX', 'ORD', 'ATL', 'DFW', 'DEN', 'SFO', 'SEA', 'LAS', 'MCO'];
 

@@ -22,7 +22,8 @@ export interface StartKeelOptions {
   poolSize?: number;
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (bind an ephemeral one, release it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
-import { newId } from '../../src/core/index.ts';
+import { newId, seededRandom as prng } from '../../src/core/index.ts';
 import type { Database, SqlDialectName } from '../../src/storage/index.ts';
+
+export { prng };
 
 export interface SeedSpec {
   runs: number;
@@ -18,18 +20,6 @@ export const tagValues = {
   'mlflow.source.type': ['JOB', 'LOCAL'],
   dataset: ['flights-2001-01', 'flights-2001-02', 'flights-2001-03', 'flights-2001-04', 'flights-2001-05', 'flights-2001-06'],
 } as const;
-
-/** mulberry32: a seeded generator, so every run of the benchmark searches the same data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const commits = Array.from({ length: 64 }, (_, k) => createHash('sha1').update(`commit ${k}`).digest('hex'));
 

@@ -10,7 +10,13 @@ import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { dataContractRoutes } from './routes/data-contract-routes.ts';
 import { datasetRoutes } from './routes/dataset-routes.ts';
+import { deploymentRoutes } from './routes/deployment-routes.ts';
 import { featureRoutes } from './routes/feature-routes.ts';
+import { inferenceLogRoutes } from './routes/inference-log-routes.ts';
+import { isOipUrl, oipFrameworkErrorHandler, oipRoutes } from './routes/oip-routes.ts';
+import { pipelineRoutes } from './routes/pipeline-routes.ts';
+import { predictRoutes } from './routes/predict-routes.ts';
+import { promotionRoutes } from './routes/promotion-routes.ts';
 import { registryRoutes } from './routes/registry-routes.ts';
 import { systemRoutes } from './routes/system-routes.ts';
 import { trackingRoutes } from './routes/tracking-routes.ts';
@@ -29,7 +35,8 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
     forceCloseConnections: false,
     // Above every name and key the schemas allow (≤ 250 chars, ×3 when percent-encoded); the default 100 refused valid names.
     routerOptions: { maxParamLength: 1024 },
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: (err, req, reply) =>
+      isOipUrl(req.url) ? oipFrameworkErrorHandler(err, req, reply) : frameworkErrorHandler(err, req, reply),
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -66,11 +73,17 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(trackingRoutes(ctx));
       await api.register(artifactRoutes(ctx));
       await api.register(registryRoutes(ctx));
+      await api.register(promotionRoutes(ctx));
       await api.register(datasetRoutes(ctx));
       await api.register(dataContractRoutes(ctx));
       await api.register(featureRoutes(ctx));
+      await api.register(pipelineRoutes(ctx));
+      await api.register(deploymentRoutes(ctx));
+      await api.register(inferenceLogRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );
+  await app.register(oipRoutes(ctx, { version: apiVersion }), { prefix: '/v2' });
+  await app.register(predictRoutes(ctx), { prefix: '/v1' });
   return app as unknown as FastifyInstance;
 }

@@ -111,6 +111,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body, internal } = toErrorResponse(err);
     if (internal) req.log.error({ err }, 'unhandled error');
+    // Load shedding and rate limits say when to come back.
+    const retryAfterMs =
+      err instanceof AppError ? (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs : undefined;
+    if (typeof retryAfterMs === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) =>

@@ -16,27 +16,17 @@ export function registerFeatureMetrics(ctx: AppContext): void {
     });
     return inflight;
   };
-  const staleness: Gauge<(typeof labelNames)[number]> = new Gauge({
-    name: 'keel_feature_view_staleness_seconds',
-    help: 'Age of the newest materialized data of a feature view (watermark to now)',
-    labelNames,
-    registers: [ctx.metrics.registry],
-    collect: shared,
-  });
-  const stale = new Gauge({
-    name: 'keel_feature_view_stale',
-    help: '1 when a feature view is older than its max_staleness objective (or never materialized), else 0',
-    labelNames,
-    registers: [ctx.metrics.registry],
-    collect: shared,
-  });
-  const objective = new Gauge({
-    name: 'keel_feature_view_max_staleness_seconds',
-    help: 'The max_staleness objective of a feature view',
-    labelNames,
-    registers: [ctx.metrics.registry],
-    collect: shared,
-  });
+  const gauge = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames, registers: [ctx.metrics.registry], collect: shared });
+  const staleness = gauge(
+    'keel_feature_view_staleness_seconds',
+    'Age of the newest materialized data of a feature view (watermark to now)',
+  );
+  const stale = gauge(
+    'keel_feature_view_stale',
+    '1 when a feature view is older than its max_staleness objective (or never materialized), else 0',
+  );
+  const objective = gauge('keel_feature_view_max_staleness_seconds', 'The max_staleness objective of a feature view');
   async function collectAll(): Promise<void> {
     staleness.reset();
     stale.reset();

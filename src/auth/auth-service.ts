@@ -186,7 +186,14 @@ export class AuthService {
     const cached = this.cache.get(id);
     let record = cached && cached.until > now ? cached.record : undefined;
     if (!record) {
-      record = (await this.tx.stores.apiKeys.get(id)) ?? undefined;
+      try {
+        record = (await this.tx.stores.apiKeys.get(id)) ?? undefined;
+      } catch (e) {
+        // The metadata database is unreachable: a key seen before stays valid (as it stood then),
+        // so the serving gateway keeps answering; a key never seen cannot be checked.
+        if (!cached) throw e;
+        record = cached.record;
+      }
       if (record) this.cache.set(id, { record, until: now + this.cacheMs });
     }
     const presented = Buffer.from(hashSecret(m[2] ?? ''), 'hex');
@@ -197,12 +204,19 @@ export class AuthService {
     if (record.expiresAt !== null && record.expiresAt <= now) {
       throw new AppError('UNAUTHENTICATED', 'this API key has expired');
     }
-    return {
-      id: record.id,
-      name: record.name,
-      role: record.role as Role,
-      projects: record.projects.includes('*') ? '*' : new Set(record.projects),
-    };
+    return toPrincipal(record);
+  }
+
+  /**
+   * The principal of a key as it stands now, for work the server does on a key's behalf later
+   * (scheduled pipeline runs): null once the key is revoked or expired.
+   */
+  async principalFor(keyId: string): Promise<Principal | null> {
+    if (keyId === systemPrincipal.id) return systemPrincipal;
+    const record = await this.tx.stores.apiKeys.get(keyId);
+    const now = this.clock.now();
+    if (!record || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) return null;
+    return toPrincipal(record);
   }
 
   private toPublic(k: ApiKeyRecord): PublicKey {
@@ -211,4 +225,13 @@ export class AuthService {
       k.revokedAt !== null ? 'revoked' : k.expiresAt !== null && k.expiresAt <= this.clock.now() ? 'expired' : 'active';
     return { ...rest, status };
   }
+}
+
+function toPrincipal(record: ApiKeyRecord): Principal {
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role as Role,
+    projects: record.projects.includes('*') ? '*' : new Set(record.projects),
+  };
 }

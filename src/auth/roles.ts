@@ -18,6 +18,8 @@ export const actions = [
   'features:write',
   'features:materialize',
   'alias:write',
+  'model:approve',
+  'policy:write',
   'deployment:write',
   'pipeline:run',
   'serving:predict',
@@ -38,7 +40,7 @@ export const rolePermissions: Record<Role, ReadonlySet<Action>> = {
     'features:materialize',
     'pipeline:run',
   ]),
-  deployer: new Set([...readAll, 'alias:write', 'deployment:write', 'features:materialize']),
+  deployer: new Set([...readAll, 'alias:write', 'model:approve', 'deployment:write', 'features:materialize']),
   admin: new Set(actions),
   predictor: new Set(['serving:predict']),
 };

@@ -3,13 +3,18 @@ import { KeelApiError } from '../client/index.ts';
 import { AppError, exitCodeFor } from '../core/index.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerDataCommand } from './data-command.ts';
+import { registerDeployCommands } from './deploy-command.ts';
 import { registerExperimentsCommand } from './experiments-command.ts';
 import { registerFeatureCommands } from './features-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerModelsCommand } from './models-command.ts';
+import { registerPipelinesCommand } from './pipelines-command.ts';
 import { registerProjectsCommand } from './projects-command.ts';
 import { registerRunsCommand } from './runs-command.ts';
+import { registerScoreCommand } from './score-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerServingCommands } from './serving-commands.ts';
+import { registerStreamCommand } from './stream-command.ts';
 
 // exitOverride, help settings and the error hint are set before any subcommand exists so every subcommand inherits them.
 const program = new Command()
@@ -26,6 +31,11 @@ const program = new Command()
 registerServeCommand(program);
 registerKeysCommand(program);
 registerProjectsCommand(program);
+registerPipelinesCommand(program);
+registerDeployCommands(program);
+registerServingCommands(program);
+registerScoreCommand(program);
+registerStreamCommand(program);
 registerExperimentsCommand(program);
 registerRunsCommand(program);
 registerModelsCommand(program);

@@ -5,6 +5,7 @@ import type { ModelAlias, ModelSignature } from '../registry/index.ts';
 import { type Pair, parseNumericPair, parsePair, repeatable, toRecord } from './cli-parsers.ts';
 import { clientOf, usageError, wantsJson } from './context.ts';
 import { registerModelAliasCommands } from './model-alias-commands.ts';
+import { registerModelPromotionCommands } from './model-promotion-commands.ts';
 import { formatPairs, formatTime, printDetails, printResult, renderSection, shortDigest, type TableSpec } from './output.ts';
 
 interface RegisterOpts {
@@ -17,6 +18,7 @@ interface RegisterOpts {
   signature?: string;
   dataset?: string[];
   codeVersion?: string;
+  evalDataset?: string;
 }
 
 const versionsTable = (versions: Omit<RegisteredVersion, 'modelName'>[]): TableSpec => ({
@@ -119,6 +121,7 @@ export function registerModelsCommand(program: Command): void {
     .option('--signature <sig.json>', 'declared signature {inputs, outputs}; checked against the ONNX graph')
     .option('--dataset <sha256:…>', 'digest of a training dataset (repeatable)', repeatable(String))
     .option('--code-version <commit>', 'code version that produced the model')
+    .option('--eval-dataset <sha256:…>', 'digest of the pinned evaluation dataset the metrics were measured on')
     .action(async (name: string, opts: RegisterOpts, cmd: Command) => {
       if (Boolean(opts.file) === Boolean(opts.run))
         throw usageError('give either --file <model.onnx> or --run <runId> --path <artifactPath>');
@@ -128,6 +131,7 @@ export function registerModelsCommand(program: Command): void {
       const lineage = {
         ...(opts.dataset ? { datasetDigests: opts.dataset } : {}),
         ...(opts.codeVersion ? { codeVersion: opts.codeVersion } : {}),
+        ...(opts.evalDataset ? { evalDatasetDigest: opts.evalDataset } : {}),
       };
       const v = await clientOf(cmd).registerModel({
         name,
@@ -143,4 +147,5 @@ export function registerModelsCommand(program: Command): void {
     });
 
   registerModelAliasCommands(models);
+  registerModelPromotionCommands(models);
 }

@@ -6,6 +6,7 @@ export {
   type RegisterDatasetOptions,
   type RegisteredDataset,
 } from './datasets-client.ts';
+export { type DeploymentRef, DeploymentsApi, type DeploymentView, parseModelRef } from './deployments-client.ts';
 export { FeaturesApi, type MaterializeJobView, type OnlineFeaturesView } from './features-client.ts';
 export { HttpClient, KeelApiError } from './http.ts';
 export {
@@ -15,4 +16,13 @@ export {
   type RegisterModelOptions,
   type StartRunOptions,
 } from './keel-client.ts';
+export {
+  type PipelineDefinitionView,
+  type PipelineParamValue,
+  type PipelineRunView,
+  type PipelineStepView,
+  PipelinesApi,
+} from './pipelines-client.ts';
+export type { PredictionView } from './predict-client.ts';
+export { type GateReportView, type PolicyInfo, PromotionApi } from './promotion-client.ts';
 export { type ParamValue, RunHandle } from './run-handle.ts';

@@ -5,8 +5,12 @@ import { loadClientConfig } from '../core/index.ts';
 import type { AliasMove, ModelSignature, ModelVersion } from '../registry/index.ts';
 import type { Artifact, Experiment, KeyValue, Metric, RunInput, RunStatus, RunWithData } from '../tracking/index.ts';
 import { DatasetsClient } from './datasets-client.ts';
+import { DeploymentsApi } from './deployments-client.ts';
 import { FeaturesApi } from './features-client.ts';
 import { HttpClient, type Query } from './http.ts';
+import { PipelinesApi } from './pipelines-client.ts';
+import { type PredictionView, predictWith } from './predict-client.ts';
+import { PromotionApi } from './promotion-client.ts';
 import { type ParamValue, RunHandle, uploadRunArtifact } from './run-handle.ts';
 
 export interface KeelClientOptions {
@@ -37,7 +41,14 @@ export interface RegisterModelOptions {
   run?: { runId: string; path: string };
   signature?: ModelSignature;
   metrics?: Record<string, number>;
-  lineage?: { runId?: string; datasetDigests?: string[]; codeVersion?: string; featureService?: string };
+  lineage?: {
+    runId?: string;
+    datasetDigests?: string[];
+    codeVersion?: string;
+    featureService?: string;
+    /** Digest of the pinned evaluation dataset the metrics were measured on (for `no_regression` gates). */
+    evalDatasetDigest?: string;
+  };
   tags?: Record<string, string>;
   description?: string;
 }
@@ -63,6 +74,16 @@ export class KeelClient {
   readonly features: FeaturesApi;
   /** Datasets and data contracts. */
   readonly data: DatasetsClient;
+  /** Promotion gates: model policies, approvals, gate dry runs. */
+  readonly promotion: PromotionApi;
+  readonly pipelines: PipelinesApi;
+  readonly deployments: DeploymentsApi;
+  /** Predictions from a deployment: one record or a batch. */
+  readonly predict: (
+    deployment: string,
+    records: Record<string, unknown> | Record<string, unknown>[],
+    parameters?: { timeout?: number; priority?: number },
+  ) => Promise<PredictionView>;
 
   constructor(opts: KeelClientOptions = {}) {
     const cfg = loadClientConfig({ url: opts.url, apiKey: opts.apiKey });
@@ -70,6 +91,10 @@ export class KeelClient {
     this.project = opts.project ?? 'default';
     this.features = new FeaturesApi(this.http, this.project);
     this.data = new DatasetsClient(this.http, (extra) => this.q(extra));
+    this.promotion = new PromotionApi(this.http, (extra) => this.q(extra));
+    this.pipelines = new PipelinesApi(this.http, this.project);
+    this.deployments = new DeploymentsApi(this.http, this.project);
+    this.predict = predictWith(this.http, this.project);
   }
 
   private q(extra: Query = {}): Query {
@@ -111,6 +136,35 @@ export class KeelClient {
   /** Streams a local file to a run's artifacts at `artifactPath` (default: the file name). */
   uploadArtifact(runId: string, localPath: string, artifactPath?: string): Promise<Artifact> {
     return uploadRunArtifact(this.http, runId, localPath, artifactPath);
+  }
+
+  /** Recomputes a logged prediction and says whether it matches exactly. */
+  replayPrediction(requestId: string) {
+    return this.http.json<{
+      request_id: string;
+      matches: boolean;
+      model: { name: string; version: number; digest: string };
+      recorded: unknown;
+      recomputed: unknown;
+    }>('POST', `api/v1/inference-log/${encodeURIComponent(requestId)}/replay`, { json: {} });
+  }
+
+  /** A read-only DuckDB query over the inference log (view `inference_log`; admin keys). */
+  queryInferenceLog(sql: string, maxRows?: number) {
+    return this.http.json<{ columns: string[]; rows: Record<string, unknown>[]; truncated: boolean }>(
+      'POST',
+      'api/v1/inference-log/query',
+      {
+        json: { sql, ...(maxRows ? { maxRows } : {}) },
+      },
+    );
+  }
+
+  /** An artifact's bytes. */
+  async downloadArtifact(runId: string, path: string): Promise<Buffer> {
+    const encoded = path.split('/').map(encodeURIComponent).join('/');
+    const res = await this.http.request('GET', `api/v1/runs/${encodeURIComponent(runId)}/artifacts/${encoded}`);
+    return Buffer.from(await res.arrayBuffer());
   }
 
   listArtifacts(runId: string, path?: string) {

@@ -90,6 +90,58 @@ export const configSchema = z.object({
         .optional(),
     })
     .default({}),
+  pipelines: z
+    .object({
+      /** Steps executing at once across all pipeline runs of this server (cache hits do not count). */
+      maxConcurrentSteps: z.coerce.number().int().min(1).max(256).default(2),
+    })
+    .default({ maxConcurrentSteps: 2 }),
+  serving: z
+    .object({
+      /** The project whose registered models /v2 serves when a request names none (`?project=`). */
+      defaultProject: z.string().min(1).default('default'),
+      /** Estimated memory the loaded models may take together; idle ones are unloaded least recently used first. */
+      modelMemoryBudgetBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(2 * 1024 * 1024 * 1024),
+      /** A model's estimated memory is its ONNX file size times this (weights copied into the runtime, plus working memory). */
+      modelMemoryFactor: z.coerce.number().min(1).max(100).default(2),
+      /** Run one synthetic batch through each model before it reports READY. */
+      warmup: z
+        .preprocess((v) => (typeof v === 'string' ? !['false', '0', 'no', 'off'].includes(v.toLowerCase()) : v), z.boolean())
+        .default(true),
+      /** ONNX Runtime intra-op threads per session. */
+      intraOpThreads: z.coerce.number().int().min(1).max(64).default(1),
+      /** How long a model that failed to load answers 503 before a request may retry the load (explicit loads retry at once). */
+      failedRetryMs: z.coerce.number().int().min(0).default(30_000),
+      /** How long a resolved model name (versions, aliases, artifacts) is reused before asking the registry again. */
+      resolveCacheMs: z.coerce.number().int().min(0).default(2_000),
+      /** How often the predict path re-resolves its deployments (alias moves, new feature versions). */
+      routeRefreshMs: z.coerce.number().int().min(100).default(2_000),
+      /** Deadline of one online feature read; past it the read counts as a failure of the store. */
+      featureTimeoutMs: z.coerce.number().int().min(1).default(250),
+      /** Consecutive online-store failures that open the circuit breaker, and how long it stays open. */
+      breakerThreshold: z.coerce.number().int().min(1).default(5),
+      breakerHalfOpenMs: z.coerce.number().int().min(1).default(2_000),
+      inferenceLog: z
+        .object({
+          enabled: z
+            .preprocess((v) => (typeof v === 'string' ? !['false', '0', 'no', 'off'].includes(v.toLowerCase()) : v), z.boolean())
+            .default(true),
+          /** Default `<dataDir>/inference-log`. */
+          dir: z.string().optional(),
+          segmentMaxBytes: z.coerce
+            .number()
+            .int()
+            .min(1024)
+            .default(64 * 1024 * 1024),
+          segmentMaxAgeMs: z.coerce.number().int().min(100).default(60_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   auth: z
     .object({
       /** On first start with no keys, create an admin key and write it to `<dataDir>/admin.key`. */
@@ -101,12 +153,14 @@ export const configSchema = z.object({
 export type KeelConfig = Readonly<z.infer<typeof configSchema>>;
 export type StorageConfig = KeelConfig['storage'];
 export type OnlineStoreConfig = KeelConfig['onlineStore'];
+export type ServingConfig = KeelConfig['serving'];
 
 type Plain = Record<string, unknown>;
 
 /** Env vars that map onto config paths. Only this module reads `process.env`. */
 const envPaths: Record<string, string[]> = {
   KEEL_DATA_DIR: ['dataDir'],
+  KEEL_PIPELINE_STEPS: ['pipelines', 'maxConcurrentSteps'],
   KEEL_HOST: ['server', 'host'],
   KEEL_PORT: ['server', 'port'],
   KEEL_BODY_LIMIT_BYTES: ['server', 'bodyLimitBytes'],
@@ -118,6 +172,12 @@ const envPaths: Record<string, string[]> = {
   KEEL_BLOB_DIR: ['blobs', 'dir'],
   KEEL_LOG_LEVEL: ['log', 'level'],
   KEEL_DATASET_ROOTS: ['datasets', 'allowedRoots'],
+  KEEL_SERVING_PROJECT: ['serving', 'defaultProject'],
+  KEEL_SERVING_MEMORY_BUDGET_BYTES: ['serving', 'modelMemoryBudgetBytes'],
+  KEEL_SERVING_WARMUP: ['serving', 'warmup'],
+  KEEL_SERVING_THREADS: ['serving', 'intraOpThreads'],
+  KEEL_INFERENCE_LOG: ['serving', 'inferenceLog', 'enabled'],
+  KEEL_INFERENCE_LOG_DIR: ['serving', 'inferenceLog', 'dir'],
 };
 
 function setPath(target: Plain, path: string[], value: unknown): void {

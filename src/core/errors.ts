@@ -20,15 +20,23 @@ export const errorRegistry = {
   PARAM_CONFLICT: { status: 409, exit: 6 },
   INVALID_STATE: { status: 409, exit: 6 },
   GATE_FAILED: { status: 409, exit: 10 },
+  INVALID_POLICY: { status: 400, exit: 2 },
   INVALID_CONTRACT: { status: 400, exit: 2 },
   CONTRACT_FAILED: { status: 422, exit: 12 },
+  /** A pipeline run ended failed or cancelled (CLI only: the API reports it in the run). */
+  PIPELINE_FAILED: { status: 409, exit: 13 },
   REQUEST_TIMEOUT: { status: 408, exit: 8 },
   PAYLOAD_TOO_LARGE: { status: 413, exit: 2 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2 },
   HEADERS_TOO_LARGE: { status: 431, exit: 2 },
   RATE_LIMITED: { status: 429, exit: 7 },
   INTERNAL: { status: 500, exit: 1 },
+  /** The model ran and failed on this input (the runtime's message is the answer, unlike INTERNAL). */
+  INFERENCE_FAILED: { status: 500, exit: 1 },
+  NOT_IMPLEMENTED: { status: 501, exit: 2 },
   UNAVAILABLE: { status: 503, exit: 8 },
+  /** Load shed: a bounded queue is full; details carry `retryAfterMs` (→ 503 + Retry-After). */
+  OVERLOADED: { status: 503, exit: 8 },
   CONNECTION_FAILED: { status: 503, exit: 8 },
   CONFIG_INVALID: { status: 500, exit: 9 },
 } as const satisfies Record<string, { status: number; exit: number }>;

@@ -14,6 +14,9 @@ export const idPrefixes = {
   job: 'job',
   dataset: 'ds',
   datasetVersion: 'dsv',
+  pipeline: 'pl',
+  pipelineRun: 'plr',
+  deployment: 'dep',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

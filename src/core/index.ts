@@ -6,3 +6,4 @@ export * from './ids.ts';
 export * from './logger.ts';
 export * from './pagination.ts';
 export * from './ports.ts';
+export * from './random.ts';

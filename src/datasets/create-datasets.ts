@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Clock, Transactor } from '../core/index.ts';
 import { AppError } from '../core/index.ts';
-import type { BlobStore } from '../storage/index.ts';
+import type { BlobStore, EventBus } from '../storage/index.ts';
 import type { DatasetStores } from './contract-service.ts';
 import { createDatasetEngine } from './dataset-engine.ts';
 import { DatasetService } from './dataset-service.ts';
@@ -18,6 +18,8 @@ export interface CreateDatasetsOptions {
   /** Folders sources may read (config datasets.allowedRoots); default `<dataDir>/imports` and the working directory. */
   allowedRoots?: readonly string[];
   threads?: number;
+  /** Where `dataset.version.created` is published (pipeline triggers listen). */
+  events?: EventBus;
 }
 
 /** Builds the datasets module: scratch folder, path policy, sandboxed DuckDB and the service. */
@@ -48,6 +50,7 @@ export async function createDatasets(opts: CreateDatasetsOptions): Promise<{ ser
     clock: opts.clock,
     policy,
     scratchDir,
+    ...(opts.events ? { events: opts.events } : {}),
   });
   return { service, close: () => engine.close() };
 }

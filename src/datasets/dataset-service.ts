@@ -53,12 +53,21 @@ export class DatasetService {
     };
   }
 
-  register(actor: Principal, input: RegisterDatasetInput) {
-    return registerDataset(
+  async register(actor: Principal, input: RegisterDatasetInput) {
+    const result = await registerDataset(
       { tx: this.tx, deps: this.deps, contracts: this.contracts, sources: this.sources(input.projectId) },
       actor,
       input,
     );
+    if (result.created) {
+      await this.deps.events?.publish({
+        topic: 'dataset.version.created',
+        projectId: input.projectId,
+        payload: { dataset: input.name, version: result.version.id, digest: result.version.digest },
+        at: this.deps.clock.now(),
+      });
+    }
+    return result;
   }
 
   async listDatasets(actor: Principal, projectId: string) {

@@ -1,6 +1,5 @@
 import { AppError } from '../core/index.ts';
-import type { AnalyticsEngine } from '../storage/index.ts';
-import { sqlString } from './sql-text.ts';
+import { type AnalyticsEngine, isSqlNode, readSelect, rowGenerators, type SqlNode } from '../storage/index.ts';
 
 /** What a query source reads: names to resolve (datasets, versions, files) and file arguments of readers. */
 export interface QueryReads {
@@ -9,13 +8,11 @@ export interface QueryReads {
 }
 
 const readers = new Set(['read_parquet', 'parquet_scan', 'read_csv', 'read_csv_auto']);
-// Table functions that produce rows without touching files or the catalog.
-const generators = new Set(['range', 'generate_series', 'unnest']);
 
 const refuse = (message: string) => new AppError('BAD_REQUEST', `query source refused: ${message}`);
 
-type Node = Record<string, unknown>;
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null;
+type Node = SqlNode;
+const isNode = isSqlNode;
 
 function constantStrings(arg: unknown): string[] | null {
   if (!isNode(arg)) return null;
@@ -30,13 +27,11 @@ function constantStrings(arg: unknown): string[] | null {
   return null;
 }
 
-function visitTableFunction(node: Node, out: QueryReads): void {
-  const fn = node.function as Node | undefined;
-  const name = String(fn?.function_name ?? '').toLowerCase();
-  if (generators.has(name)) return;
+function visitTableFunction(fn: { name: string; firstArg: unknown }, out: QueryReads): void {
+  const { name } = fn;
+  if (rowGenerators.has(name)) return;
   if (!readers.has(name)) throw refuse(`table function ${name}() is not allowed; read files with read_parquet or read_csv`);
-  const first = Array.isArray(fn?.children) ? fn.children[0] : undefined;
-  const paths = constantStrings(first);
+  const paths = constantStrings(fn.firstArg);
   if (!paths) throw refuse(`the first argument of ${name}() must be a string literal or a list of them`);
   out.files.push(...paths);
 }
@@ -47,38 +42,18 @@ function visitTableFunction(node: Node, out: QueryReads): void {
  * every table it names reported so the caller can resolve and check it before anything runs.
  */
 export async function inspectQuery(engine: AnalyticsEngine, query: string): Promise<QueryReads> {
-  const [row] = await engine.all<{ j: string }>(`SELECT json_serialize_sql(${sqlString(query)}) AS j`);
-  const parsed = JSON.parse(row?.j ?? '{}') as { error?: boolean; error_message?: string; statements?: unknown[] };
-  if (parsed.error) {
-    const message = parsed.error_message ?? 'cannot parse';
-    throw refuse(
-      /Only SELECT/i.test(message) ? 'only a SELECT statement can define a dataset' : (message.split('\n')[0] ?? message),
-    );
-  }
-  if (parsed.statements?.length !== 1) throw refuse('give exactly one SELECT statement');
+  const reads = await readSelect(engine, query, (p) =>
+    refuse(p.onlySelect ? 'only a SELECT statement can define a dataset' : p.message),
+  );
+  if (reads.show) throw refuse('DESCRIBE and SUMMARIZE are not allowed in a dataset query');
   const out: QueryReads = { tables: [], files: [] };
-  const ctes = new Set<string>();
-  const stack: unknown[] = [parsed.statements[0]];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) stack.push(...v);
-    if (!isNode(v)) continue;
-    if (isNode(v.cte_map) && Array.isArray(v.cte_map.map)) {
-      for (const entry of v.cte_map.map) if (isNode(entry) && typeof entry.key === 'string') ctes.add(entry.key);
-    }
-    if (v.type === 'BASE_TABLE') {
-      if (v.schema_name || v.catalog_name)
-        throw refuse(`'${v.schema_name || v.catalog_name}.${String(v.table_name)}': schemas and catalogs are not readable`);
-      out.tables.push(String(v.table_name));
-    } else if (v.type === 'TABLE_FUNCTION') {
-      visitTableFunction(v, out);
-    } else if (v.type === 'SHOW_REF') {
-      throw refuse('DESCRIBE and SUMMARIZE are not allowed in a dataset query');
-    }
-    stack.push(...Object.values(v));
+  for (const t of reads.tables) {
+    if (t.qualifier) throw refuse(`'${t.qualifier}.${t.name}': schemas and catalogs are not readable`);
+    out.tables.push(t.name);
   }
+  for (const f of reads.functions) visitTableFunction(f, out);
   // A CTE shadows a table of its name, unless the name looks like a file (then it is checked anyway).
-  out.tables = [...new Set(out.tables)].filter((t) => !ctes.has(t) || /[./]/.test(t));
+  out.tables = [...new Set(out.tables)].filter((t) => !reads.ctes.has(t) || /[./]/.test(t));
   out.files = [...new Set(out.files)];
   return out;
 }

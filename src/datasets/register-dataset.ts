@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { authorize, type Principal, recordAudit } from '../auth/index.ts';
 import { AppError, type Clock, idPrefixes, newId, type Transactor } from '../core/index.ts';
-import type { AnalyticsEngine, BlobStore } from '../storage/index.ts';
+import type { AnalyticsEngine, BlobStore, EventBus } from '../storage/index.ts';
 import { checkSource, type DatasetSourceInput, type SourceContext } from './check-source.ts';
 import type { ValidationReport } from './contract/index.ts';
 import type { ContractService, DatasetStores } from './contract-service.ts';
@@ -20,6 +20,7 @@ export interface DatasetServiceDeps {
   policy: PathPolicy;
   /** Where versions are written before they are stored; inside the engine's sandbox. */
   scratchDir: string;
+  events?: EventBus;
 }
 
 export interface RegisterDatasetInput extends ContractRequest {

@@ -186,6 +186,27 @@ export class FeatureStoreService {
     return result;
   }
 
+  /**
+   * The read plan the serving gateway keeps for a feature service, scoped to the project's
+   * online keys, with the service's current version. Module-internal: the gateway authorizes its
+   * own requests, and holds the plan so reads never touch the metadata database.
+   */
+  async servingPlan(projectId: string, service: string): Promise<{ plan: ReadPlan; version: number }> {
+    const { plans, versions } = await this.load(projectId);
+    const plan = plans.get(service);
+    const version = versions.get(`feature_service/${service}`);
+    if (!plan || version === undefined) throw new AppError('NOT_FOUND', `feature service '${service}' does not exist`);
+    return {
+      plan: { ...plan, views: plan.views.map((v) => ({ ...v, view: { ...v.view, name: viewKey(projectId, v.view.name) } })) },
+      version,
+    };
+  }
+
+  /** Reads online values with a plan from `servingPlan` (one batched store call). */
+  readPlanned(plan: ReadPlan, entities: Record<string, unknown>[], opts: { maxAgeMs?: number } = {}) {
+    return readOnlineFeatures(this.online, plan, entities, { now: this.clock.now(), ...opts });
+  }
+
   async states(projectId: string): Promise<ViewState[]> {
     return this.tx.stores.featureRegistry.listStates(projectId);
   }

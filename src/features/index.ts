@@ -9,6 +9,12 @@ export { MaterializationService, type MaterializeJob, type MaterializeRequest } 
 export { type EntityFrame, getHistoricalFeatures } from './offline/historical-retrieval.ts';
 export { materializeView } from './offline/materialize.ts';
 export type { DatasetPathResolver } from './offline/source-relation.ts';
-export { compileReadPlan, type FeatureStatus, type OnlineFeatures, readOnlineFeatures } from './online/online-reader.ts';
+export {
+  compileReadPlan,
+  type FeatureStatus,
+  type OnlineFeatures,
+  type ReadPlan,
+  readOnlineFeatures,
+} from './online/online-reader.ts';
 export { SqlFeatureRegistryStore } from './sql-feature-registry-store.ts';
 export { applyTransforms, loadTransforms } from './transforms.ts';

@@ -1,4 +1,5 @@
 import { AppError } from '../core/index.ts';
+import type { Approval, StoredPolicy } from './promotion-types.ts';
 import type { ModelStore } from './registry-stores.ts';
 import type { AliasMove, ModelAlias, ModelVersion, RegisteredModel } from './registry-types.ts';
 
@@ -7,6 +8,8 @@ export interface RegistryMemoryState {
   versions: Map<string, ModelVersion[]>;
   aliases: Map<string, Map<string, ModelAlias>>;
   moves: AliasMove[];
+  policies: Map<string, StoredPolicy>;
+  approvals: Approval[];
 }
 
 export const newRegistryMemoryState = (): RegistryMemoryState => ({
@@ -14,10 +17,14 @@ export const newRegistryMemoryState = (): RegistryMemoryState => ({
   versions: new Map(),
   aliases: new Map(),
   moves: [],
+  policies: new Map(),
+  approvals: [],
 });
 
 const byName = (a: { name: string; id: string }, b: { name: string; id: string }) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1;
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class FakeModelStore implements ModelStore {
   constructor(private readonly h: { registry: RegistryMemoryState }) {}
@@ -81,5 +88,24 @@ export class FakeModelStore implements ModelStore {
   async lastMoveAt(modelId: string, alias: string, at: number) {
     const moves = await this.listAliasMoves(modelId, alias);
     return moves.filter((m) => m.at <= at).pop() ?? null;
+  }
+  async getPolicy(modelId: string) {
+    const p = this.s.policies.get(modelId);
+    return p ? structuredClone(p) : null;
+  }
+  async putPolicy(p: StoredPolicy) {
+    this.s.policies.set(p.modelId, structuredClone(p));
+  }
+  async addApproval(a: Approval) {
+    const same = (x: Approval) =>
+      x.modelId === a.modelId && x.version === a.version && x.alias === a.alias && x.approver === a.approver;
+    if (this.s.approvals.some(same)) throw new AppError('ALREADY_EXISTS', `${a.approver} already approved version ${a.version}`);
+    this.s.approvals.push(structuredClone(a));
+  }
+  async listApprovals(modelId: string, version?: number) {
+    return this.s.approvals
+      .filter((a) => a.modelId === modelId && (version === undefined || a.version === version))
+      .sort((a, b) => a.at - b.at || a.version - b.version || cmp(a.alias ?? '*', b.alias ?? '*') || cmp(a.approver, b.approver))
+      .map((a) => structuredClone(a));
   }
 }

@@ -218,6 +218,8 @@ export class RegistryService {
         datasetDigests: input.lineage?.datasetDigests ?? run?.inputs.map((i) => i.digest) ?? [],
         codeVersion: input.lineage?.codeVersion ?? run?.codeVersion ?? null,
         featureService: input.lineage?.featureService ?? null,
+        evalDatasetDigest:
+          input.lineage?.evalDatasetDigest ?? run?.inputs.find((i) => i.context === 'evaluation')?.digest ?? null,
       },
       tags: input.tags ?? {},
       opsets: onnx.opsets,
@@ -273,58 +275,89 @@ export class RegistryService {
     const m = await this.getModel(actor, input.projectId, input.model);
     authorize(actor, 'alias:write', m.projectId);
     checkAliasName(input.alias);
-    return this.tx.transaction(async (s) => {
-      const target = input.version === null ? null : await s.models.getVersion(m.id, input.version);
-      if (input.version !== null && !target) {
-        throw new AppError('NOT_FOUND', `model '${m.name}' has no version ${input.version}`);
-      }
-      const current = (await s.models.listAliases(m.id)).find((a) => a.alias === input.alias) ?? null;
-      if (input.version === null && !current) throw new AppError('NOT_FOUND', `model '${m.name}' has no alias '${input.alias}'`);
-      const checks: GateCheck[] = [];
-      for (const gate of this.gates) {
-        checks.push(
-          ...(await gate.check({
-            model: m,
-            alias: input.alias,
-            target,
-            currentVersion: current?.version ?? null,
-            actor,
-            stores: s,
-          })),
-        );
-      }
-      const failed = checks.filter((c) => !c.passed);
-      if (failed.length > 0) {
-        throw new AppError('GATE_FAILED', `promotion gates refused the move: ${failed.map((c) => c.name).join(', ')}`, {
-          checks,
-        });
-      }
-      // Strictly increasing times per alias keep "where did it point at T" unambiguous.
-      const last = await s.models.lastMoveAt(m.id, input.alias, Number.MAX_SAFE_INTEGER);
-      const at = Math.max(this.clock.now(), (last?.at ?? 0) + 1);
-      const move: AliasMove = {
-        id: newId('aliasMove'),
-        modelId: m.id,
-        alias: input.alias,
-        fromVersion: current?.version ?? null,
-        toVersion: input.version,
-        actor: actor.id,
-        reason: input.reason ?? '',
-        at,
-        checks: this.gates.length > 0 ? checks : null,
-      };
-      await s.models.setAlias(m.id, input.alias, input.version, at);
-      await s.models.appendAliasMove(move);
-      await recordAudit(s.audit, this.clock, actor, {
-        action: input.version === null ? 'model.alias.delete' : 'model.alias.move',
-        resourceType: 'model',
-        resourceId: m.id,
-        projectId: m.projectId,
-        before: { alias: input.alias, version: move.fromVersion },
-        after: { alias: input.alias, version: move.toVersion, reason: move.reason },
+    return this.tx
+      .transaction((s) => this.applyMove(s, actor, m, input))
+      .catch(async (e: unknown) => {
+        if (e instanceof AppError && e.code === 'GATE_FAILED') {
+          // The refused move rolled back with its transaction; its record must outlive it. A failure
+          // to record it must not turn the caller's answer from GATE_FAILED into something else.
+          await this.tx
+            .transaction((s) =>
+              recordAudit(s.audit, this.clock, actor, {
+                action: 'model.alias.refuse',
+                resourceType: 'model',
+                resourceId: m.id,
+                projectId: m.projectId,
+                after: { alias: input.alias, version: input.version, failed: (e.details as { failed?: string[] }).failed ?? [] },
+              }),
+            )
+            .catch(() => undefined);
+        }
+        throw e;
       });
-      return move;
+  }
+
+  private async applyMove(
+    s: RegistryStores,
+    actor: Principal,
+    m: RegisteredModel,
+    input: { alias: string; version: number | null; reason?: string },
+  ): Promise<AliasMove> {
+    const target = input.version === null ? null : await s.models.getVersion(m.id, input.version);
+    if (input.version !== null && !target) {
+      throw new AppError('NOT_FOUND', `model '${m.name}' has no version ${input.version}`);
+    }
+    const current = (await s.models.listAliases(m.id)).find((a) => a.alias === input.alias) ?? null;
+    if (input.version === null && !current) throw new AppError('NOT_FOUND', `model '${m.name}' has no alias '${input.alias}'`);
+    const checks: GateCheck[] = [];
+    for (const gate of this.gates) {
+      checks.push(
+        ...(await gate.check({
+          model: m,
+          alias: input.alias,
+          target,
+          currentVersion: current?.version ?? null,
+          actor,
+          stores: s,
+        })),
+      );
+    }
+    const failed = checks.filter((c) => !c.passed);
+    if (failed.length > 0) {
+      const why = failed.map((c) => (c.message ? `${c.name} (${c.message})` : c.name)).join('; ');
+      throw new AppError('GATE_FAILED', `promotion gates refused moving '${input.alias}' to version ${input.version}: ${why}`, {
+        alias: input.alias,
+        version: input.version,
+        failed: failed.map((c) => c.name),
+        checks,
+      });
+    }
+    // Strictly increasing times per alias keep "where did it point at T" unambiguous.
+    const last = await s.models.lastMoveAt(m.id, input.alias, Number.MAX_SAFE_INTEGER);
+    const at = Math.max(this.clock.now(), (last?.at ?? 0) + 1);
+    const move: AliasMove = {
+      id: newId('aliasMove'),
+      modelId: m.id,
+      alias: input.alias,
+      fromVersion: current?.version ?? null,
+      toVersion: input.version,
+      actor: actor.id,
+      reason: input.reason ?? '',
+      at,
+      // null: no gate had anything to check (an unprotected alias, or no gates at all).
+      checks: checks.length > 0 ? checks : null,
+    };
+    await s.models.setAlias(m.id, input.alias, input.version, at);
+    await s.models.appendAliasMove(move);
+    await recordAudit(s.audit, this.clock, actor, {
+      action: input.version === null ? 'model.alias.delete' : 'model.alias.move',
+      resourceType: 'model',
+      resourceId: m.id,
+      projectId: m.projectId,
+      before: { alias: input.alias, version: move.fromVersion },
+      after: { alias: input.alias, version: move.toVersion, reason: move.reason },
     });
+    return move;
   }
 
   async aliasHistory(actor: Principal, projectId: string, model: string, alias?: string) {

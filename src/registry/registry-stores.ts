@@ -1,3 +1,4 @@
+import type { Approval, StoredPolicy } from './promotion-types.ts';
 import type { AliasMove, ModelAlias, ModelVersion, RegisteredModel } from './registry-types.ts';
 
 export interface ModelStore {
@@ -20,4 +21,12 @@ export interface ModelStore {
   listAliasMoves(modelId: string, alias?: string): Promise<AliasMove[]>;
   /** The last move of `alias` at or before `at`, or null when it had never moved by then. */
   lastMoveAt(modelId: string, alias: string, at: number): Promise<AliasMove | null>;
+  /** The model's promotion policy, or null when it has none. */
+  getPolicy(modelId: string): Promise<StoredPolicy | null>;
+  /** Creates or replaces the model's policy. */
+  putPolicy(p: StoredPolicy): Promise<void>;
+  /** ALREADY_EXISTS when the approver already approved that version for that alias (or for any). */
+  addApproval(a: Approval): Promise<void>;
+  /** Approvals of the model (of one version when given), oldest first. */
+  listApprovals(modelId: string, version?: number): Promise<Approval[]>;
 }

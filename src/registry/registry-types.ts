@@ -15,6 +15,11 @@ export interface Lineage {
   codeVersion: string | null;
   /** Feature service name@version the model was trained with, when it used the feature store. */
   featureService: string | null;
+  /**
+   * Digest of the pinned evaluation dataset the metrics were measured on. `no_regression` gates
+   * compare two versions only when they share it. Absent on versions registered before it existed.
+   */
+  evalDatasetDigest?: string | null;
 }
 
 /** What the registry knows about a version besides its bytes (DESIGN §6). */

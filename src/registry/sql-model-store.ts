@@ -2,11 +2,13 @@ import type { Kysely } from 'kysely';
 import {
   type AliasMoveRow,
   type Database,
+  type ModelApprovalRow,
   type ModelVersionRow,
   parseJsonColumn,
   type RegisteredModelRow,
   uniqueInsert,
 } from '../storage/index.ts';
+import type { Approval, PromotionPolicy, StoredPolicy } from './promotion-types.ts';
 import type { ModelStore } from './registry-stores.ts';
 import type { AliasMove, GateCheck, ModelAlias, ModelManifest, ModelVersion, RegisteredModel } from './registry-types.ts';
 
@@ -43,6 +45,19 @@ const toMove = (r: AliasMoveRow): AliasMove => ({
   reason: r.reason,
   at: r.at,
   checks: parseJsonColumn<GateCheck[]>(r.checks),
+});
+
+/** `*` in the key column: an approval for every protected alias (SQL keys cannot hold null). */
+const anyAlias = '*';
+
+const toApproval = (r: ModelApprovalRow): Approval => ({
+  modelId: r.model_id,
+  version: r.version,
+  alias: r.alias === anyAlias ? null : r.alias,
+  approver: r.approver,
+  role: r.role,
+  comment: r.comment,
+  at: r.at,
 });
 
 export class SqlModelStore implements ModelStore {
@@ -197,5 +212,58 @@ export class SqlModelStore implements ModelStore {
       .limit(1)
       .executeTakeFirst();
     return r ? toMove(r) : null;
+  }
+
+  async getPolicy(modelId: string): Promise<StoredPolicy | null> {
+    const r = await this.db.selectFrom('model_policies').selectAll().where('model_id', '=', modelId).executeTakeFirst();
+    const policy = r ? parseJsonColumn<PromotionPolicy>(r.policy) : null;
+    if (!r || !policy) return null;
+    return { modelId: r.model_id, policy, source: r.source, updatedAt: r.updated_at, updatedBy: r.updated_by };
+  }
+
+  async putPolicy(p: StoredPolicy) {
+    await this.db
+      .insertInto('model_policies')
+      .values({
+        model_id: p.modelId,
+        policy: JSON.stringify(p.policy),
+        source: p.source,
+        updated_at: p.updatedAt,
+        updated_by: p.updatedBy,
+      })
+      .onConflict((oc) =>
+        oc.column('model_id').doUpdateSet({
+          policy: (eb) => eb.ref('excluded.policy'),
+          source: (eb) => eb.ref('excluded.source'),
+          updated_at: (eb) => eb.ref('excluded.updated_at'),
+          updated_by: (eb) => eb.ref('excluded.updated_by'),
+        }),
+      )
+      .execute();
+  }
+
+  async addApproval(a: Approval) {
+    await uniqueInsert(
+      this.db
+        .insertInto('model_approvals')
+        .values({
+          model_id: a.modelId,
+          version: a.version,
+          alias: a.alias ?? anyAlias,
+          approver: a.approver,
+          role: a.role,
+          comment: a.comment,
+          at: a.at,
+        })
+        .execute(),
+      `${a.approver} already approved version ${a.version}`,
+    );
+  }
+
+  async listApprovals(modelId: string, version?: number) {
+    let q = this.db.selectFrom('model_approvals').selectAll().where('model_id', '=', modelId);
+    if (version !== undefined) q = q.where('version', '=', version);
+    const rows = await q.orderBy('at').orderBy('version').orderBy('alias').orderBy('approver').execute();
+    return rows.map(toApproval);
   }
 }

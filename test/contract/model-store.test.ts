@@ -1,6 +1,14 @@
 import { beforeAll, expect, it } from 'vitest';
 import { newId } from '../../src/core/index.ts';
-import type { AliasMove, ModelStore, ModelVersion, RegisteredModel } from '../../src/registry/index.ts';
+import {
+  type AliasMove,
+  type Approval,
+  type ModelStore,
+  type ModelVersion,
+  parsePromotionPolicy,
+  type RegisteredModel,
+  type StoredPolicy,
+} from '../../src/registry/index.ts';
 import { describeEachBackend } from '../helpers/sql-backends.ts';
 
 const model = (id: string, projectId: string, name: string): RegisteredModel => ({
@@ -27,7 +35,13 @@ const version = (modelId: string, n: number): ModelVersion => ({
       outputs: [{ name: 'y', dtype: 'float32', shape: [null] }],
     },
     metrics: { auc: 0.5 + n / 100 },
-    lineage: { runId: null, datasetDigests: [], codeVersion: 'abc', featureService: null },
+    lineage: {
+      runId: null,
+      datasetDigests: [],
+      codeVersion: 'abc',
+      featureService: null,
+      evalDatasetDigest: `sha256:${'e'.repeat(64)}`,
+    },
     tags: { stage: `s${n}` },
     opsets: [{ domain: '', version: 17 }],
     producer: 'keel',
@@ -133,5 +147,60 @@ describeEachBackend('model store', (backend) => {
     });
     expect(await models().lastMoveAt('mdl_mv', 'staging', 5000)).toEqual(s2);
     expect(await models().lastMoveAt('mdl_mv', 'none', 5000)).toBeNull();
+  });
+
+  it('stores one policy per model and replaces it whole', async () => {
+    await models().createModel(model('mdl_pol', 'prj_m1', 'policy'));
+    await models().createModel(model('mdl_pol2', 'prj_m1', 'policy-2'));
+    expect(await models().getPolicy('mdl_pol')).toBeNull();
+    const yaml = 'protected_aliases: [champion]\nchecks:\n  metrics: { auc: { min: 0.7 } }\n  approvals: 1\n';
+    const first: StoredPolicy = {
+      modelId: 'mdl_pol',
+      policy: parsePromotionPolicy(yaml),
+      source: yaml,
+      updatedAt: 100,
+      updatedBy: 'key_a',
+    };
+    await models().putPolicy(first);
+    expect(await models().getPolicy('mdl_pol')).toEqual(first);
+    const json = '{"protected_aliases": ["prod", "champion"], "checks": {"no_regression": {"metrics": ["auc", "log_loss"]}}}';
+    const second: StoredPolicy = {
+      modelId: 'mdl_pol',
+      policy: parsePromotionPolicy(json),
+      source: json,
+      updatedAt: 200,
+      updatedBy: 'key_b',
+    };
+    await models().putPolicy(second);
+    expect(await models().getPolicy('mdl_pol')).toEqual(second);
+    expect(await models().getPolicy('mdl_pol2')).toBeNull();
+  });
+
+  it('keeps approvals per version, alias (or any alias) and approver, oldest first', async () => {
+    await models().createModel(model('mdl_ap', 'prj_m1', 'approvals'));
+    const approval = (version: number, alias: string | null, approver: string, at: number): Approval => ({
+      modelId: 'mdl_ap',
+      version,
+      alias,
+      approver,
+      role: 'deployer',
+      comment: `${approver} on ${version}`,
+      at,
+    });
+    const list = [
+      approval(2, 'champion', 'key_b', 300),
+      approval(2, null, 'key_b', 300),
+      approval(1, 'champion', 'key_a', 100),
+      approval(2, 'champion', 'key_a', 200),
+      approval(2, 'production', 'key_a', 300),
+    ];
+    for (const a of list) await models().addApproval(a);
+    await expect(models().addApproval(approval(2, 'champion', 'key_a', 400))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(models().addApproval(approval(2, null, 'key_b', 400))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    const [b2, bAny, a1, a2, a2p] = list as [Approval, Approval, Approval, Approval, Approval];
+    expect(await models().listApprovals('mdl_ap', 2)).toEqual([a2, bAny, b2, a2p]);
+    expect(await models().listApprovals('mdl_ap')).toEqual([a1, a2, bAny, b2, a2p]);
+    expect(await models().listApprovals('mdl_ap', 3)).toEqual([]);
+    expect(await models().listApprovals('mdl_none')).toEqual([]);
   });
 });

@@ -1,18 +1,9 @@
+import { seededRandom } from '../../src/core/index.ts';
 import type { Stores } from '../../src/stores.ts';
 import type { Metric, RunStatus } from '../../src/tracking/index.ts';
 import type { Backend } from '../helpers/sql-backends.ts';
 
-/** mulberry32: a small seeded PRNG, so every backend (and every run of the suite) gets the same data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export const T0 = 1_700_000_000_000;
 

@@ -1,36 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeelClient } from '../../src/client/index.ts';
 import { errorRegistry } from '../../src/core/index.ts';
 import { buildLinearModel } from '../../src/registry/index.ts';
+import { type CliResult, repoRoot, runCli } from '../helpers/cli.ts';
 import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `keel` entry point as a child process, the way scripts and people do. */
-function runCli(args: string[], env: { url: string; key: string }): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repoRoot, env: { ...process.env, KEEL_URL: env.url, KEEL_API_KEY: env.key }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** A port nothing listens on: bind an ephemeral one, then release it. */
 async function closedPort(): Promise<number> {

@@ -2,8 +2,8 @@
  * Who may call what: every /api/v1 operation × every role, plus the ways a key can be wrong.
  *
  * Rules the table encodes (from src/auth/roles.ts and DESIGN.md):
- * - viewer reads; scientist also tracks and registers; deployer also moves aliases; admin does
- *   everything, keys and projects included; predictor reads nothing (only GET /whoami).
+ * - viewer reads; scientist also tracks and registers; deployer also moves aliases and approves
+ *   versions for promotion; admin does everything, keys, projects and promotion policies included; predictor reads nothing (only GET /whoami).
  * - A role that lacks the action gets 403 FORBIDDEN, whatever the resource (the role is checked first).
  * - No key, a malformed key, a wrong secret, a revoked or an expired key: 401 UNAUTHENTICATED.
  * - Project scope: a request is checked against the project it addresses (the `project` it
@@ -29,7 +29,7 @@ import {
 } from '../helpers/api-fixtures.ts';
 import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
 
-type Access = 'self' | 'read' | 'track' | 'register' | 'alias' | 'admin' | 'materialize' | 'online';
+type Access = 'self' | 'read' | 'track' | 'register' | 'alias' | 'approve' | 'admin' | 'materialize' | 'online';
 /** How a key of an allowed role but scoped to another project is answered. */
 type Scope = 'project' | 'spanning';
 
@@ -39,6 +39,7 @@ const allowedRoles: Record<Access, readonly Role[]> = {
   track: ['scientist', 'admin'],
   register: ['scientist', 'admin'],
   alias: ['deployer', 'admin'],
+  approve: ['deployer', 'admin'],
   admin: ['admin'],
   materialize: ['scientist', 'deployer', 'admin'],
   online: ['viewer', 'scientist', 'deployer', 'admin', 'predictor'],
@@ -205,8 +206,194 @@ const datasetRows: Row[] = [
   },
 ];
 
+const gatePolicy = 'protected_aliases: [champion]\nchecks: { approvals: 1 }\n';
+
+const promotionRows: Row[] = [
+  {
+    op: 'PUT /api/v1/models/{name}/policy',
+    access: 'admin',
+    scope: 'project',
+    prepare: async (f) => {
+      const name = freshName('mdl');
+      await f.seed.registerVersion(name, f.uploadDigest);
+      return { path: `${v1}/models/${name}/policy`, json: { yaml: gatePolicy } };
+    },
+  },
+  {
+    op: 'GET /api/v1/models/{name}/policy',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => {
+      const name = freshName('mdl');
+      await f.seed.registerVersion(name, f.uploadDigest);
+      await f.seed.admin('PUT', `${v1}/models/${name}/policy`, { yaml: gatePolicy });
+      return { path: `${v1}/models/${name}/policy` };
+    },
+  },
+  {
+    // Versions are registered by the seeding admin key, so no role key under test is the proposer.
+    op: 'POST /api/v1/models/{name}/versions/{ref}/approvals',
+    access: 'approve',
+    scope: 'project',
+    prepare: async (f) => {
+      const name = freshName('mdl');
+      const { version } = await f.seed.registerVersion(name, f.uploadDigest);
+      return { path: `${v1}/models/${name}/versions/${version}/approvals`, json: { alias: 'champion' } };
+    },
+  },
+  {
+    op: 'GET /api/v1/models/{name}/versions/{ref}/gates',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/models/${f.model.name}/versions/${f.model.version}/gates?alias=champion` }),
+  },
+];
+
+/** A pipeline of one command step, applied by the admin in `default`. */
+async function pipelineWith(f: Fixtures, run: string): Promise<string> {
+  const name = freshName('pl')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-');
+  await f.seed.admin('POST', `${v1}/pipelines`, { spec: { name, steps: [{ name: 'only', kind: 'command', params: { run } }] } });
+  return name;
+}
+
+async function pipelineRun(f: Fixtures, run: string, settle: boolean): Promise<string> {
+  const name = await pipelineWith(f, run);
+  const started = jsonOf<{ id: string }>(await f.seed.admin('POST', `${v1}/pipelines/${name}/runs`, {}, [202]));
+  for (let i = 0; settle && i < 200; i++) {
+    const r = jsonOf<{ status: string }>(await f.seed.admin('GET', `${v1}/pipeline-runs/${started.id}`));
+    if (r.status !== 'running') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return started.id;
+}
+
+const pipelineRows: Row[] = [
+  {
+    op: 'POST /api/v1/pipelines',
+    access: 'track',
+    scope: 'project',
+    prepare: async () => ({
+      path: `${v1}/pipelines`,
+      json: { spec: { name: 'perm', steps: [{ name: 'a', kind: 'command', params: { run: 'true' } }] } },
+    }),
+  },
+  { op: 'GET /api/v1/pipelines', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/pipelines` }) },
+  {
+    op: 'GET /api/v1/pipelines/{name}',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/pipelines/${await pipelineWith(f, 'true')}` }),
+  },
+  {
+    op: 'POST /api/v1/pipelines/{name}/runs',
+    access: 'track',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/pipelines/${await pipelineWith(f, 'true')}/runs`, json: {} }),
+  },
+  {
+    op: 'GET /api/v1/pipelines/{name}/runs',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/pipelines/${await pipelineWith(f, 'true')}/runs` }),
+  },
+  {
+    op: 'GET /api/v1/pipeline-runs/{id}',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/pipeline-runs/${await pipelineRun(f, 'true', true)}` }),
+  },
+  {
+    op: 'POST /api/v1/pipeline-runs/{id}/resume',
+    access: 'track',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/pipeline-runs/${await pipelineRun(f, 'exit 1', true)}/resume`, json: {} }),
+  },
+  {
+    op: 'POST /api/v1/pipeline-runs/{id}/cancel',
+    access: 'track',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/pipeline-runs/${await pipelineRun(f, 'sleep 30', false)}/cancel`, json: {} }),
+  },
+  {
+    op: 'POST /api/v1/events',
+    access: 'track',
+    scope: 'project',
+    prepare: async () => ({ path: `${v1}/events`, json: { topic: 'permission.test' } }),
+  },
+];
+
+/** A deployment of the fixture model in `default`, switched once so it can roll back. */
+async function deploymentOf(f: Fixtures): Promise<string> {
+  const name = freshName('dep')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-');
+  const spec = { model: f.model.name, ref: { alias: f.model.alias } };
+  await f.seed.admin('PUT', `${v1}/deployments/${name}`, spec);
+  await f.seed.admin('PUT', `${v1}/deployments/${name}`, { ...spec, ref: { version: f.model.version } });
+  return name;
+}
+
+const deploymentRows: Row[] = [
+  {
+    op: 'PUT /api/v1/deployments/{name}',
+    access: 'alias',
+    scope: 'project',
+    prepare: async (f) => ({
+      path: `${v1}/deployments/${freshName('dep').toLowerCase()}`,
+      json: { model: f.model.name, ref: { alias: f.model.alias } },
+    }),
+  },
+  { op: 'GET /api/v1/deployments', access: 'read', scope: 'project', prepare: async () => ({ path: `${v1}/deployments` }) },
+  {
+    op: 'GET /api/v1/deployments/{name}',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/deployments/${await deploymentOf(f)}` }),
+  },
+  {
+    op: 'POST /api/v1/deployments/{name}/rollback',
+    access: 'alias',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/deployments/${await deploymentOf(f)}/rollback`, json: {} }),
+  },
+];
+
+/** A logged prediction in `default`: the fixture model (x: 3 numbers) behind a fresh deployment. */
+async function loggedPrediction(f: Fixtures): Promise<string> {
+  const name = (await deploymentOf(f)).replace(/^dep-/, 'pred-');
+  await f.seed.admin('PUT', `${v1}/deployments/${name}`, { model: f.model.name, ref: { version: f.model.version } });
+  const res = await f.api.request({
+    method: 'POST',
+    path: `/v1/deployments/${name}/predict`,
+    key: f.adminKey,
+    json: { record: { x: [1, 2, 3] } },
+  });
+  return jsonOf<{ request_id: string }>(res).request_id;
+}
+
+const inferenceLogRows: Row[] = [
+  {
+    op: 'POST /api/v1/inference-log/query',
+    access: 'admin',
+    scope: 'spanning',
+    prepare: async () => ({ path: `${v1}/inference-log/query`, json: { sql: 'SELECT count(*) AS n FROM inference_log' } }),
+  },
+  {
+    op: 'POST /api/v1/inference-log/{requestId}/replay',
+    access: 'read',
+    scope: 'project',
+    prepare: async (f) => ({ path: `${v1}/inference-log/${await loggedPrediction(f)}/replay`, json: {} }),
+  },
+];
+
 const table: Row[] = [
+  ...inferenceLogRows,
+  ...deploymentRows,
+  ...pipelineRows,
   ...featureRows,
+  ...promotionRows,
   ...datasetRows,
   { op: 'GET /api/v1/whoami', access: 'self', scope: 'spanning', prepare: async () => ({ path: `${v1}/whoami` }) },
   {

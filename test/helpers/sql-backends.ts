@@ -154,3 +154,12 @@ export function describeEachBackend(title: string, body: (getBackend: () => Back
     });
   }
 }
+
+/** A fresh Postgres database for a test that runs a whole server on it; `drop` removes it. */
+export async function createTestPostgresDatabase(): Promise<{ url: string; port: number; drop(): Promise<void> }> {
+  const name = `keel_test_${randomBytes(6).toString('hex')}`;
+  await createPostgresDatabase(name);
+  const url = new URL(env.postgresUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), port: Number(url.port || 5432), drop: () => dropPostgresDatabase(name) };
+}

@@ -11,7 +11,9 @@ export interface TestKeel extends Keel {
 }
 
 /** A Keel server on a random port with its own data dir (SQLite unless `postgresUrl` is given). */
-export async function startTestKeel(opts: { postgresUrl?: string; memory?: boolean } = {}): Promise<TestKeel> {
+export async function startTestKeel(
+  opts: { postgresUrl?: string; memory?: boolean; overrides?: Record<string, unknown> } = {},
+): Promise<TestKeel> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keel-test-'));
   const config = loadConfig({
     env: {},
@@ -21,6 +23,7 @@ export async function startTestKeel(opts: { postgresUrl?: string; memory?: boole
       server: { port: 0 },
       log: { level: 'silent' },
       ...(opts.postgresUrl ? { storage: { driver: 'postgres', url: opts.postgresUrl } } : {}),
+      ...opts.overrides,
     },
   });
   const keel = await createKeel(config, { logger: silentLogger, ...(opts.memory ? { memory: true } : {}) });

@@ -32,6 +32,7 @@ const registerBody = z
         datasetDigests: z.array(digest).max(100).optional(),
         codeVersion: z.string().max(256).nullable().optional(),
         featureService: z.string().max(256).nullable().optional(),
+        evalDatasetDigest: digest.nullable().optional(),
       })
       .strict()
       .optional(),

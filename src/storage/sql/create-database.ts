@@ -49,6 +49,9 @@ function openPostgres(url: string, poolSize: number): SqlDatabase {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one between queries (the pool's own listener covers only idle clients):
+  // the query in flight fails on its own, and the broken client is discarded when released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -19,12 +19,20 @@ export interface Database {
   model_versions: ModelVersionRow;
   model_aliases: ModelAliasRow;
   alias_moves: AliasMoveRow;
+  model_policies: ModelPolicyRow;
+  model_approvals: ModelApprovalRow;
   datasets: DatasetRow;
   dataset_versions: DatasetVersionRow;
   dataset_lineage: DatasetLineageRow;
   data_contracts: DataContractRow;
   feature_objects: FeatureObjectRow;
   feature_view_state: FeatureViewStateRow;
+  pipeline_definitions: PipelineDefinitionRow;
+  pipeline_runs: PipelineRunRow;
+  pipeline_steps: PipelineStepRow;
+  pipeline_cache: PipelineCacheRow;
+  deployments: DeploymentRow;
+  deployment_revisions: DeploymentRevisionRow;
 }
 
 export interface ProjectRow {
@@ -170,6 +178,27 @@ export interface AliasMoveRow {
   checks: string | null;
 }
 
+export interface ModelPolicyRow {
+  model_id: string;
+  /** JSON: the checked, normalized promotion policy. */
+  policy: string;
+  /** The policy text as submitted (YAML or JSON). */
+  source: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface ModelApprovalRow {
+  model_id: string;
+  version: number;
+  /** The alias the approval is for, or `*` for any protected alias. */
+  alias: string;
+  approver: string;
+  role: string;
+  comment: string;
+  at: number;
+}
+
 export interface DatasetRow {
   id: string;
   project_id: string;
@@ -242,4 +271,78 @@ export interface FeatureViewStateRow {
   watermark: number | null;
   materialized_at: number | null;
   rows_written: number;
+}
+
+export interface PipelineDefinitionRow {
+  project_id: string;
+  name: string;
+  version: number;
+  spec: string;
+  digest: string;
+  base_dir: string | null;
+  created_at: number;
+  created_by: string;
+}
+
+export interface PipelineRunRow {
+  id: string;
+  project_id: string;
+  pipeline: string;
+  version: number;
+  status: string;
+  params: string;
+  trigger: string;
+  tracking_run_id: string | null;
+  error: string | null;
+  created_at: number;
+  created_by: string;
+  finished_at: number | null;
+}
+
+export interface PipelineStepRow {
+  run_id: string;
+  step: string;
+  /** Order of the step in the spec, for stable listings. */
+  position: number;
+  status: string;
+  attempts: number;
+  cache_key: string | null;
+  explain: string | null;
+  outputs: string | null;
+  tracking_run_id: string | null;
+  error: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface PipelineCacheRow {
+  project_id: string;
+  cache_key: string;
+  pipeline: string;
+  step: string;
+  parts: string;
+  outputs: string;
+  run_id: string;
+  created_at: number;
+}
+
+export interface DeploymentRow {
+  id: string;
+  project_id: string;
+  name: string;
+  revision: number;
+  /** JSON: target model and reference, serving options. */
+  spec: string;
+  created_at: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface DeploymentRevisionRow {
+  deployment_id: string;
+  revision: number;
+  spec: string;
+  reason: string;
+  at: number;
+  by: string;
 }

@@ -4,6 +4,9 @@ import type { SqlDialectName } from '../schema.ts';
 import { foundation } from './0001-foundation.ts';
 import { datasets } from './0002-datasets.ts';
 import { features } from './0003-features.ts';
+import { pipelines } from './0004-pipelines.ts';
+import { promotionGates } from './0005-promotion-gates.ts';
+import { deployments } from './0006-deployments.ts';
 import type { DialectTypes, MigrationFactory } from './migration-types.ts';
 
 /**
@@ -14,6 +17,9 @@ const migrationList: [string, MigrationFactory][] = [
   ['0001_foundation', foundation],
   ['0002_datasets', datasets],
   ['0003_features', features],
+  ['0004_pipelines', pipelines],
+  ['0005_promotion_gates', promotionGates],
+  ['0006_deployments', deployments],
 ];
 
 function typesFor(dialect: SqlDialectName): DialectTypes {

@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InferenceLog, type InferenceRecord } from '../src/serving/inference-log/index.ts';
+import { Cleanup } from './lib/cleanup.ts';
+import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
+import { fmtMs, fmtRatio, percentile, runClosedLoop, type Samples } from './lib/stats.ts';
+import { UsageError } from './lib/usage-error.ts';
+
+const help = `npm run bench -- inference-log [flags]
+
+  --appends <n>   timed appends per side and concurrency level (default 20000)
+  --rounds <n>    alternating rounds per level, so load drift hits both sides alike (default 4)
+  --dir <path>    folder for the two logs (default: a temp folder; same disk for both sides)
+  --quick         2000 appends per side and level
+`;
+
+function options(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      appends: { type: 'string' },
+      rounds: { type: 'string' },
+      dir: { type: 'string' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    process.exit(0);
+  }
+  const appends = Number(values.appends ?? (values.quick ? 2000 : 20_000));
+  const rounds = Number(values.rounds ?? 4);
+  if (!Number.isInteger(appends) || appends < rounds) throw new UsageError('--appends must be an integer ≥ --rounds');
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds must be a positive integer');
+  return { appends, rounds, dir: values.dir };
+}
+
+/** A record the size of a flights prediction: a few request fields, five features, two outputs. */
+function record(i: number): InferenceRecord {
+  return {
+    requestId: `req_${i.toString(36).padStart(10, '0')}`,
+    time: Date.now(),
+    deployment: 'flights-delay',
+    model: { name: 'flights', version: 3, digest: `sha256:${'7f'.repeat(32)}` },
+    arm: i % 10 === 0 ? 'canary' : 'stable',
+    inputs: { origin: 'SFO', destination: 'JFK', distance: 2586, departure: 1_700_000_000_000 + i },
+    features: {
+      values: { origin_delay_1h: 12.5, dest_delay_1h: 3.25, route_delay_7d: 8.75, hour: 14, weekday: 3 },
+      statuses: {
+        origin_delay_1h: 'PRESENT',
+        dest_delay_1h: 'PRESENT',
+        route_delay_7d: 'PRESENT',
+        hour: 'PRESENT',
+        weekday: 'PRESENT',
+      },
+    },
+    outputs: { predictions: [1], probabilities: [[0.31, 0.69]] },
+    latencyMs: 1.7,
+    randomDraw: (i % 997) / 997,
+    degraded: false,
+    extra: {},
+  };
+}
+
+interface Side {
+  samples: Samples;
+  log: InferenceLog;
+}
+
+function summary(s: Side) {
+  const sorted = [...s.samples.latencies].sort((a, b) => a - b);
+  return {
+    perSec: (sorted.length / s.samples.wallMs) * 1000,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+  };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const opts = options(args);
+  const cleanup = new Cleanup();
+  const root = opts.dir ?? (await mkdtemp(join(tmpdir(), 'keel-bench-ilog-')));
+  if (!opts.dir) cleanup.add('remove temp folder', () => rm(root, { recursive: true, force: true }));
+  try {
+    process.stdout.write(`inference log: ${opts.appends} appends per side and level, ${opts.rounds} alternating rounds\n`);
+    process.stdout.write(`machine: ${machineLine()}; load ${loadAverage()}; code ${codeVersion()}; folder ${root}\n\n`);
+    const rows: string[] = [];
+    let id = 0;
+    for (const concurrency of [1, 16, 128]) {
+      // Fresh logs per level so the Parquet compactor of one level never runs during the next.
+      const group: Side = {
+        samples: { latencies: [], wallMs: 0 },
+        log: await InferenceLog.open({ dir: join(root, `group-${concurrency}`) }),
+      };
+      const single: Side = {
+        samples: { latencies: [], wallMs: 0 },
+        log: await InferenceLog.open({ dir: join(root, `single-${concurrency}`), maxBatchBytes: 1 }),
+      };
+      cleanup.add('close logs', async () => {
+        await group.log.close();
+        await single.log.close();
+      });
+      const warm = Math.min(500, opts.appends);
+      for (const side of [group, single]) await runClosedLoop(0, warm, concurrency, () => side.log.append(record(id++)));
+      const per = Math.ceil(opts.appends / opts.rounds);
+      for (let r = 0; r < opts.rounds; r++) {
+        const order = r % 2 === 0 ? [group, single] : [single, group];
+        for (const side of order) await runClosedLoop(0, per, concurrency, () => side.log.append(record(id++)), side.samples);
+      }
+      const g = summary(group);
+      const s = summary(single);
+      const gs = group.log.stats();
+      const batch = (gs.appends / gs.syncs).toFixed(1);
+      rows.push(
+        `| ${concurrency} | ${g.perSec.toFixed(0)} | ${fmtMs(g.p50)} / ${fmtMs(g.p99)} ms | ${batch} | ${s.perSec.toFixed(0)} | ${fmtMs(s.p50)} / ${fmtMs(s.p99)} ms | **${fmtRatio(g.perSec / s.perSec)}** |`,
+      );
+      process.stdout.write(
+        `concurrency ${String(concurrency).padStart(3)}: group commit ${g.perSec.toFixed(0)}/s p50 ${fmtMs(g.p50)} p99 ${fmtMs(g.p99)} ms (${batch} records per fdatasync); ` +
+          `one fsync per record ${s.perSec.toFixed(0)}/s p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)} ms; ratio ${fmtRatio(g.perSec / s.perSec)}\n`,
+      );
+      await group.log.close();
+      await single.log.close();
+    }
+    process.stdout.write(
+      `\n| concurrency | group commit appends/s | p50 / p99 | records per fdatasync | one fsync per record appends/s | p50 / p99 | throughput ratio |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+    );
+  } finally {
+    await cleanup.run();
+  }
+}

@@ -1,0 +1,71 @@
+"""LightGBM on the split files Keel's flights pipeline wrote: the peer baseline for Keel's GBDT.
+
+argv[1]: JSON with train/valid/test paths, features (name, kind), label threshold and params.
+Prints one JSON line: seconds to load + train, iterations, test AUC. Timing includes reading
+the Parquet files, as Keel's train step does.
+"""
+import json
+import sys
+import time
+
+import lightgbm as lgb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sklearn.metrics import roc_auc_score
+
+cfg = json.loads(sys.argv[1])
+features = cfg["features"]
+names = [f["name"] for f in features]
+categorical = [f["name"] for f in features if f["kind"] == "categorical"]
+
+
+def load(path, vocab=None):
+    t = pq.read_table(path, columns=names + ["delay"])
+    cols = []
+    vocab = vocab if vocab is not None else {}
+    for f in names:
+        col = t.column(f)
+        if f in categorical:
+            values = col.to_pylist()
+            codes = vocab.setdefault(f, {})
+            if not vocab.get("__frozen__"):
+                for v in values:
+                    if v is not None and v not in codes:
+                        codes[v] = len(codes)
+            cols.append(np.array([codes.get(v, np.nan) if v is not None else np.nan for v in values], dtype=np.float64))
+        else:
+            cols.append(col.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    y = (t.column("delay").cast(pa.float64()).to_numpy(zero_copy_only=False) > cfg["late_minutes"]).astype(np.float64)
+    return np.stack(cols, axis=1), y, vocab
+
+
+t0 = time.perf_counter()
+x_train, y_train, vocab = load(cfg["train"])
+vocab["__frozen__"] = True
+x_valid, y_valid, _ = load(cfg["valid"], vocab)
+params = {
+    "objective": "binary",
+    "learning_rate": cfg["learning_rate"],
+    "num_leaves": cfg["num_leaves"],
+    "max_depth": cfg["max_depth"],
+    "min_data_in_leaf": cfg["min_data_in_leaf"],
+    "min_sum_hessian_in_leaf": 1e-3,
+    "max_bin": 255,
+    "num_threads": cfg["threads"],
+    "verbose": -1,
+    "seed": 0,
+}
+train_set = lgb.Dataset(x_train, y_train, feature_name=names, categorical_feature=categorical or "auto")
+valid_set = lgb.Dataset(x_valid, y_valid, reference=train_set)
+booster = lgb.train(
+    params,
+    train_set,
+    num_boost_round=cfg["num_trees"],
+    valid_sets=[valid_set],
+    callbacks=[lgb.early_stopping(20, verbose=False)],
+)
+seconds = time.perf_counter() - t0
+x_test, y_test, _ = load(cfg["test"], vocab)
+auc = roc_auc_score(y_test, booster.predict(x_test, num_iteration=booster.best_iteration))
+print(json.dumps({"seconds": seconds, "iterations": booster.current_iteration(), "best": booster.best_iteration, "auc": auc}))

@@ -1,0 +1,465 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import * as ort from 'onnxruntime-node';
+import { KeelClient } from '../src/client/index.ts';
+import { createAnalyticsEngine } from '../src/storage/index.ts';
+import { setUpFlightsPipeline, threeWeekParams, writeThreeWeeks } from '../test/helpers/flights-pipeline.ts';
+import { concurrencyFlag, intFlag, startBareServer } from './lib/bare-server.ts';
+import { Cleanup } from './lib/cleanup.ts';
+import { BenchHttpClient } from './lib/http-client.ts';
+import { startKeelProcess } from './lib/keel-process.ts';
+import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
+import { fmtMs, fmtRatio, percentile, runClosedLoop, type Samples } from './lib/stats.ts';
+
+const help = `npm run bench -- serving [flags]
+
+  --concurrency <list>   closed-loop clients, comma separated (default 1,8,64)
+  --requests <n>         timed requests per side and concurrency (default 6000)
+  --routes <n>           (origin, destination) pairs the predict requests rotate over (default 300)
+  --quick                smoke run: 500 requests per side and concurrency
+`;
+
+function options(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      concurrency: { type: 'string', default: '1,8,64' },
+      requests: { type: 'string' },
+      routes: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const concurrency = concurrencyFlag(values.concurrency);
+  return {
+    help: values.help,
+    quick: values.quick,
+    concurrency,
+    requests: intFlag(values.requests, values.quick ? 500 : 6000, 10, 'requests'),
+    routes: intFlag(values.routes, 300, 1, 'routes'),
+  };
+}
+
+const say = (line: string) => process.stderr.write(`  ${line}\n`);
+
+interface TensorMeta {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+/** The OIP request for one row of model inputs (as the inference log keeps them): one tensor per input. */
+function oipBody(inputs: TensorMeta[], row: Record<string, unknown>, id: number): string {
+  return JSON.stringify({
+    id: String(id),
+    inputs: inputs.map((spec) => {
+      const raw = row[spec.name];
+      const values = Array.isArray(raw) ? raw : [raw];
+      // JSON has no NaN: a missing float feature (null in the log) travels as "NaN", as OIP allows.
+      const data = values.map((v) => (v === null && spec.datatype.startsWith('FP') ? 'NaN' : v));
+      const shape = spec.shape.length === 1 ? [1] : [1, ...spec.shape.slice(1).map((d) => (d > 0 ? d : 1))];
+      return { name: spec.name, datatype: spec.datatype, shape, data };
+    }),
+  });
+}
+
+/** Every output by name, data as numbers, for comparing two servers' answers. */
+function outputsByName(body: Buffer): Record<string, number[]> {
+  const parsed = JSON.parse(body.toString()) as { outputs: { name: string; data: unknown[] }[] };
+  return Object.fromEntries(parsed.outputs.map((o) => [o.name, o.data.map(Number)]));
+}
+
+/** Sum and count of Keel's `keel_predict_batch_rows` histogram (every model), read from /metrics. */
+async function batchCounters(url: string): Promise<{ runs: number; rows: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let runs = 0;
+  let rows = 0;
+  for (const line of text.split('\n')) {
+    const m = /^keel_predict_batch_rows_(sum|count)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (m?.[1] === 'sum') rows += Number(m[2]);
+    if (m?.[1] === 'count') runs += Number(m[2]);
+  }
+  return { runs, rows };
+}
+
+type StageTotals = Map<string, { sum: number; count: number }>;
+
+/** `keel_predict_stage_seconds` sum and count by `deployment/stage`, read from /metrics. */
+async function stageTotals(url: string): Promise<StageTotals> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const totals: StageTotals = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^keel_predict_stage_seconds_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const key = `${labels.deployment}/${labels.stage}`;
+    const t = totals.get(key) ?? { sum: 0, count: 0 };
+    if (m[1] === 'sum') t.sum += Number(m[3]);
+    else t.count += Number(m[3]);
+    totals.set(key, t);
+  }
+  return totals;
+}
+
+/** Mean milliseconds of one deployment's stage between two snapshots. */
+function stageMeanMs(before: StageTotals, after: StageTotals, key: string): number {
+  const a = after.get(key) ?? { sum: 0, count: 0 };
+  const b = before.get(key) ?? { sum: 0, count: 0 };
+  return a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : Number.NaN;
+}
+
+/**
+ * ONNX Runtime alone, in this process, on the same file and rows with the same session options:
+ * µs per row for one row per call and for 16 rows per call — the most batching can save.
+ */
+async function modelRunCost(model: Uint8Array, inputs: TensorMeta[], rows: Record<string, unknown>[]) {
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const feeds = (batch: Record<string, unknown>[]) =>
+    Object.fromEntries(
+      inputs.map((spec) => {
+        const values = batch.map((r) => r[spec.name] ?? null);
+        const shape = spec.shape.length === 1 ? [batch.length] : [batch.length, 1];
+        if (spec.datatype === 'BYTES') return [spec.name, new ort.Tensor('string', values.map(String), shape)];
+        const num = (v: unknown) => (v === null ? Number.NaN : Number(v));
+        if (spec.datatype === 'FP64') return [spec.name, new ort.Tensor('float64', Float64Array.from(values, num), shape)];
+        return [spec.name, new ort.Tensor('float32', Float32Array.from(values, num), shape)];
+      }),
+    );
+  const perRow = async (size: number, calls: number) => {
+    const batches = Array.from({ length: 20 }, (_, b) =>
+      feeds(Array.from({ length: size }, (_, i) => rows[(b * size + i) % rows.length] as Record<string, unknown>)),
+    );
+    for (let i = 0; i < 20; i++) await session.run(batches[i % 20] as Record<string, ort.Tensor>);
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await session.run(batches[i % 20] as Record<string, ort.Tensor>);
+    return ((performance.now() - t0) / calls / size) * 1000;
+  };
+  const one = await perRow(1, 2000);
+  const sixteen = await perRow(16, 200);
+  await session.release();
+  return { one, sixteen };
+}
+
+interface Side {
+  key: 'baseline' | 'oip' | 'predict' | 'predictNoBatch' | 'predictNoLog';
+  name: string;
+  client: BenchHttpClient;
+  path: string;
+  body: (i: number) => string;
+  /** Model runs and rows so far (the predict sides: from Keel's batch-size histogram). */
+  batches?: () => Promise<{ runs: number; rows: number }>;
+}
+
+interface Result {
+  side: Side['key'];
+  concurrency: number;
+  requests: number;
+  reqPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Mean rows per model run over the timed rounds, when the side reports it. */
+  meanBatch?: number;
+}
+
+/** Warms every side up, then times them in rounds whose order rotates, so load drift falls on all alike. */
+async function measure(sides: Side[], concurrency: number, requests: number): Promise<Result[]> {
+  const call = async (side: Side, i: number) => {
+    await side.client.expect('POST', side.path, side.body(i), 200);
+  };
+  const warmup = Math.max(concurrency * 4, Math.floor(requests / 10));
+  for (const side of sides) await runClosedLoop(0, warmup, concurrency, (i) => call(side, i));
+  const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
+  const batches = sides.map(() => ({ runs: 0, rows: 0 }));
+  const rounds = 5;
+  const per = Math.ceil(requests / rounds);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < sides.length; k++) {
+      const s = (k + r) % sides.length;
+      const side = sides[s] as Side;
+      const before = await side.batches?.();
+      await runClosedLoop(r * per, (r + 1) * per, concurrency, (i) => call(side, i), samples[s]);
+      const after = await side.batches?.();
+      const total = batches[s] as { runs: number; rows: number };
+      if (before && after) {
+        total.runs += after.runs - before.runs;
+        total.rows += after.rows - before.rows;
+      }
+    }
+  }
+  return sides.map((side, s): Result => {
+    const { latencies, wallMs } = samples[s] as Samples;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      side: side.key,
+      concurrency,
+      requests: sorted.length,
+      reqPerSec: (sorted.length / wallMs) * 1000,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      ...(side.batches && batches[s]?.runs ? { meanBatch: (batches[s]?.rows ?? 0) / (batches[s]?.runs ?? 1) } : {}),
+    };
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const o = options(args);
+  if (o.help) {
+    process.stdout.write(help);
+    return;
+  }
+  const command = `npm run bench -- serving${args.length ? ` ${args.join(' ')}` : ''}`;
+  const loadBefore = loadAverage();
+  const cleanup = new Cleanup();
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-bench-serving-'));
+    cleanup.add('remove the temp dir', () => rm(dir, { recursive: true, force: true }));
+    const keelDir = join(dir, 'keel');
+    await mkdir(keelDir);
+    process.stderr.write(`serving: ${machineLine()}\n`);
+    const t0 = performance.now();
+    const keel = await startKeelProcess({ dataDir: keelDir }, cleanup);
+    const admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey, timeoutMs: 1_800_000 });
+
+    // The flights model, as bench/flights-pipeline.ts makes it, on three weeks of flights.
+    say('writing three weeks of flights and applying the flights pipeline…');
+    const slice = await writeThreeWeeks(keelDir);
+    await setUpFlightsPipeline(admin, slice);
+    const started = await admin.pipelines.run('flights', { params: { ...threeWeekParams, num_trees: 100 } });
+    const done = await admin.pipelines.wait(started.id, { intervalMs: 500 });
+    if (done.status !== 'succeeded') throw new Error(`the flights pipeline ${done.status}: ${done.error}`);
+    const version = done.steps.find((s) => s.step === 'register')?.outputs?.values.version as number;
+    const train = done.steps.find((s) => s.step === 'train')?.outputs?.values.metrics as Record<string, number> | undefined;
+    say(`pipeline done: flights-delay v${version}, ${train?.['info.trees'] ?? '?'} trees, ${train?.train_rows} training rows`);
+    let job = await admin.features.materialize({ start: Date.UTC(2001, 0, 1), end: Date.UTC(2001, 0, 22) });
+    while (job.status === 'running') {
+      await new Promise((r) => setTimeout(r, 200));
+      job = await admin.features.job(job.id);
+    }
+    if (job.status !== 'succeeded') throw new Error(`materialization ${job.status}: ${JSON.stringify(job)}`);
+    const model = 'flights-delay';
+    const ref = { version };
+    await admin.deployments.deploy('delay', { model, ref, reason: 'bench: batching and log on (defaults)' });
+    await admin.deployments.deploy('delay-nobatch', {
+      model,
+      ref,
+      options: { batching: { maxBatchRows: 1 } },
+      reason: 'bench: one row per model run',
+    });
+    await admin.deployments.deploy('delay-nolog', { model, ref, options: { logSampleRate: 0 }, reason: 'bench: no log' });
+    const predictorKey = (await admin.createKey({ role: 'predictor', name: 'bench' })).key;
+
+    // The model file, for the baseline.
+    const artifact = await fetch(`${keel.url}/api/v1/models/${model}/versions/${version}/artifact`, {
+      headers: { authorization: `Bearer ${keel.adminKey}` },
+    });
+    if (!artifact.ok) throw new Error(`artifact: ${artifact.status} ${await artifact.text()}`);
+    const modelPath = join(dir, 'flights-delay.onnx');
+    const modelBytes = Buffer.from(await artifact.arrayBuffer());
+    await writeFile(modelPath, modelBytes);
+    const baselineUrl = await startBareServer(modelPath, cleanup);
+
+    // The most frequent routes of the slice's last day, each with one of its real departure times.
+    const engine = await createAnalyticsEngine({ threads: 1 });
+    const routes = await engine
+      .all<{ origin: string; destination: string; at: Date }>(
+        `SELECT origin, destination, min(date) AS at FROM read_parquet('${slice}') WHERE date >= TIMESTAMP '2001-01-21'
+         GROUP BY origin, destination ORDER BY count(*) DESC, origin, destination LIMIT ${o.routes}`,
+      )
+      .finally(() => engine.close());
+    const records = routes.map((r) =>
+      JSON.stringify({ record: { origin: r.origin, destination: r.destination, event_timestamp: new Date(r.at).toISOString() } }),
+    );
+    const recordBody = (i: number) => records[i % records.length] as string;
+
+    const maxC = Math.max(...o.concurrency);
+    const client = (url: string, key: string) => {
+      const c = new BenchHttpClient(url, key, maxC);
+      cleanup.add('close a client', () => c.close());
+      return c;
+    };
+    const keelClient = client(keel.url, predictorKey);
+
+    // One pass over every route through the logged deployment: warms the model and the online
+    // store, and leaves in the log the exact model inputs each route produced, which (a) and (b)
+    // then send, so all three sides score the same rows.
+    for (let i = 0; i < records.length; i++) await keelClient.expect('POST', '/v1/deployments/delay/predict', recordBody(i), 200);
+    const logged = await admin.queryInferenceLog(
+      `SELECT extra, outputs FROM inference_log WHERE deployment = 'delay' ORDER BY time LIMIT ${records.length}`,
+      records.length,
+    );
+    const asObject = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
+    const rows = logged.rows.map((r) => asObject(asObject(r.extra).modelInputs));
+    if (rows.length === 0) throw new Error('the inference log holds no record of the warm-up predictions');
+    const meta = (await (
+      await fetch(`${keel.url}/v2/models/${model}/versions/${version}`, { headers: { authorization: `Bearer ${predictorKey}` } })
+    ).json()) as { inputs: TensorMeta[] };
+    const oipBodies = rows.map((row, i) => oipBody(meta.inputs, row, i));
+    const oipRequest = (i: number) => oipBodies[i % oipBodies.length] as string;
+    const oipPath = `/v2/models/${model}/versions/${version}/infer`;
+
+    const sides: Side[] = [
+      {
+        key: 'baseline',
+        name: '(a) baseline: bare Fastify + ORT',
+        client: client(baselineUrl, 'none'),
+        path: oipPath,
+        body: oipRequest,
+      },
+      { key: 'oip', name: '(b) keel OIP infer', client: keelClient, path: oipPath, body: oipRequest },
+      {
+        key: 'predict',
+        name: '(c) keel predict, features + log',
+        client: keelClient,
+        path: '/v1/deployments/delay/predict',
+        body: recordBody,
+        batches: () => batchCounters(keel.url),
+      },
+      {
+        key: 'predictNoBatch',
+        name: '(c) batching off (maxBatchRows 1)',
+        client: keelClient,
+        path: '/v1/deployments/delay-nobatch/predict',
+        body: recordBody,
+        batches: () => batchCounters(keel.url),
+      },
+      {
+        key: 'predictNoLog',
+        name: '(c) log off (logSampleRate 0)',
+        client: keelClient,
+        path: '/v1/deployments/delay-nolog/predict',
+        body: recordBody,
+        batches: () => batchCounters(keel.url),
+      },
+    ];
+
+    // The sides must compute the same thing before their speed is compared: the baseline and
+    // OIP agree on every row, and both agree with what the predict path logged.
+    let checked = 0;
+    for (let i = 0; i < Math.min(rows.length, 50); i++) {
+      const [a, b] = await Promise.all(
+        sides.slice(0, 2).map(async (s) => outputsByName(await s.client.expect('POST', oipPath, oipRequest(i), 200))),
+      );
+      const keys = Object.keys(a ?? {});
+      const same = keys.length > 0 && keys.every((k) => JSON.stringify(a?.[k]) === JSON.stringify(b?.[k]));
+      if (!same) throw new Error(`baseline and OIP disagree on row ${i}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      const loggedProb = Number((asObject(logged.rows[i]?.outputs) as { probability?: unknown }).probability);
+      const oipProb = (b as Record<string, number[]>).probability?.[0];
+      if (oipProb !== undefined && Number.isFinite(loggedProb) && Math.abs(oipProb - loggedProb) > 1e-6) {
+        throw new Error(`row ${i}: OIP probability ${oipProb} but the predict path logged ${loggedProb}`);
+      }
+      checked++;
+    }
+    const cost = await modelRunCost(modelBytes, meta.inputs, rows);
+    const setupSeconds = (performance.now() - t0) / 1000;
+    say(`setup done in ${setupSeconds.toFixed(0)} s; ${checked} rows answered identically by (a), (b) and (c)`);
+
+    process.stdout.write(
+      `serving: flights GBDT v${version} (${train?.['info.trees'] ?? '?'} trees, ${meta.inputs.length} inputs, ${(modelBytes.length / 1024).toFixed(0)} KiB ONNX), 1 row per request\n`,
+    );
+    process.stdout.write(
+      `ONNX Runtime alone (this process, same session options): ${cost.one.toFixed(0)} µs per row at 1 row per call, ${cost.sixteen.toFixed(0)} µs per row at 16 rows per call\n`,
+    );
+    process.stdout.write(
+      `load generator: bench/lib closed-loop client (node:http keep-alive, one process); predict rotates over ${records.length} routes, OIP over their ${oipBodies.length} logged model-input rows\n`,
+    );
+    process.stdout.write(`machine: ${machineLine()}\ncode: ${codeVersion()}\nload average before: ${loadBefore}\n\n`);
+    const results: Result[] = [];
+    const stages = new Table({
+      head: ['deployment', 'concurrency', 'features', 'inference (queue + model)', 'log', 'total in Keel'],
+      style: { head: [], border: [] },
+    });
+    for (const c of o.concurrency) {
+      say(`concurrency ${c}…`);
+      const before = await stageTotals(keel.url);
+      results.push(...(await measure(sides, c, o.requests)));
+      const after = await stageTotals(keel.url);
+      for (const d of ['delay', 'delay-nobatch', 'delay-nolog']) {
+        const ms = (stage: string) => {
+          const v = stageMeanMs(before, after, `${d}/${stage}`);
+          return Number.isNaN(v) ? '—' : fmtMs(v);
+        };
+        stages.push([d, String(c), ms('features'), ms('inference'), ms('log'), ms('total')]);
+      }
+    }
+    const loadAfter = loadAverage();
+
+    const table = new Table({
+      head: ['side', 'concurrency', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'req/s ÷ baseline', 'rows per model run'],
+      style: { head: [], border: [] },
+    });
+    for (const side of sides) {
+      for (const c of o.concurrency) {
+        const r = results.find((x) => x.side === side.key && x.concurrency === c) as Result;
+        const base = results.find((x) => x.side === 'baseline' && x.concurrency === c) as Result;
+        table.push([
+          c === o.concurrency[0] ? side.name : '',
+          String(c),
+          r.reqPerSec.toFixed(0),
+          fmtMs(r.p50),
+          fmtMs(r.p95),
+          fmtMs(r.p99),
+          side.key === 'baseline' ? '' : fmtRatio(r.reqPerSec / base.reqPerSec),
+          r.meanBatch === undefined ? '' : r.meanBatch.toFixed(1),
+        ]);
+      }
+    }
+    process.stdout.write(`${table.toString()}\n`);
+    process.stdout.write(`mean ms per request inside Keel's predict path (keel_predict_stage_seconds, warm-up included):\n`);
+    process.stdout.write(`${stages.toString()}\n`);
+    process.stdout.write(
+      '* per ONNX Runtime call (a batch); delay and delay-nolog share one batcher, whose calls are counted under delay\n\n',
+    );
+
+    const get = (key: Side['key'], c: number) => results.find((x) => x.side === key && x.concurrency === c);
+    const hi = Math.max(...o.concurrency);
+    const lo = Math.min(...o.concurrency);
+    const verdict = (ratio: number, target: number) => (ratio >= target ? 'PASS' : 'MISS');
+    const lines: string[] = [];
+    const ratio = (label: string, a: Result | undefined, b: Result | undefined, target: number, extra = '') => {
+      if (!a || !b) return;
+      const r = a.reqPerSec / b.reqPerSec;
+      lines.push(`${label}: ${fmtRatio(r)} (target ≥ ${target.toFixed(2)}×) ${verdict(r, target)}${extra}`);
+    };
+    const on = get('predict', hi);
+    const off = get('predictNoBatch', hi);
+    ratio(`(c) predict ÷ (a) baseline, req/s at c=${hi}`, on, get('baseline', hi), 1.0);
+    ratio(`(b) OIP ÷ (a) baseline, req/s at c=${lo}`, get('oip', lo), get('baseline', lo), 0.9);
+    ratio(
+      `(c) batching on ÷ off, req/s at c=${hi}`,
+      on,
+      off,
+      3.7,
+      on && off
+        ? ` — on ${on.reqPerSec.toFixed(0)} req/s at p95 ${fmtMs(on.p95)} ms, off ${off.reqPerSec.toFixed(0)} req/s at p95 ${fmtMs(off.p95)} ms`
+        : '',
+    );
+    ratio(`(c) log on ÷ off, req/s at c=${hi}`, on, get('predictNoLog', hi), 0.95);
+    for (const c of o.concurrency.filter((x) => x !== hi)) {
+      const a = get('predict', c);
+      const b = get('predictNoLog', c);
+      const n = get('predictNoBatch', c);
+      if (a && b && n) {
+        lines.push(
+          `  at c=${c}: batching on ÷ off ${fmtRatio(a.reqPerSec / (n as Result).reqPerSec)}, log on ÷ off ${fmtRatio(a.reqPerSec / b.reqPerSec)} (for reading; targets are at c=${hi})`,
+        );
+      }
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(
+      `requests per side and concurrency: ${o.requests}${o.quick ? ' (--quick)' : ''}; setup ${setupSeconds.toFixed(0)} s; load average before ${loadBefore}, after ${loadAfter}\ncommand: ${command}\n`,
+    );
+  } finally {
+    await cleanup.run();
+  }
+}

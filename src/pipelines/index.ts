@@ -1,0 +1,13 @@
+export { cacheKey, canonicalJson } from './cache-key.ts';
+export { FakePipelineStore, newPipelineMemoryState, type PipelineMemoryState } from './fake-pipeline-store.ts';
+export { PipelineRunner, type RunnerDeps } from './pipeline-runner.ts';
+export { PipelineService, type PipelineStores, type StartRunOptions } from './pipeline-service.ts';
+export { type PipelineSpec, type PipelineSpecInput, parsePipelineSpec, parsePipelineYaml } from './pipeline-spec.ts';
+export type { PipelineStore } from './pipeline-stores.ts';
+export { PipelineTriggers, type TriggerDeps } from './pipeline-triggers.ts';
+export type * from './pipeline-types.ts';
+export { SqlPipelineStore } from './sql-pipeline-store.ts';
+export { type StepContext, StepError, type StepKind, type StepResult } from './step-kind.ts';
+export { StepTracking } from './step-tracking.ts';
+export type { BuiltinStepDeps } from './steps/builtin-deps.ts';
+export { builtinStepKinds } from './steps/builtin-steps.ts';

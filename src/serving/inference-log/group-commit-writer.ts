@@ -1,0 +1,189 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError, type Clock } from '../../core/index.ts';
+import { fsyncDir, segmentPath, writeAll } from './segment-files.ts';
+
+export interface GroupCommitOptions {
+  /** A batch takes queued records up to this many bytes (at least one record); 1 = one fsync per record. */
+  maxBatchBytes: number;
+  /** How long the first record after an idle spell waits for company; 0 = flush at once. */
+  maxWaitMs: number;
+  segmentMaxBytes: number;
+  segmentMaxAgeMs: number;
+}
+
+export interface WriterStats {
+  appends: number;
+  batches: number;
+  /** fdatasync calls made for records (directory syncs on segment creation are not counted). */
+  syncs: number;
+  bytes: number;
+  largestBatch: number;
+  segmentsRolled: number;
+}
+
+interface Pending {
+  buf: Buffer;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Appends encoded records to the active segment with group commit: while one write + fdatasync
+ * is in flight, new records queue; the next batch takes them all in one write and one fdatasync.
+ * A caller's promise settles only after the fdatasync covering its record returns.
+ */
+export class GroupCommitWriter {
+  readonly stats: WriterStats = { appends: 0, batches: 0, syncs: 0, bytes: 0, largestBatch: 0, segmentsRolled: 0 };
+  private queue: Pending[] = [];
+  private queuedBytes = 0;
+  private fh: FileHandle | null = null;
+  private seq = 0;
+  private size = 0;
+  private openedAt = 0;
+  private rollWanted = false;
+  private draining: Promise<void> | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private failure: AppError | null = null;
+  private closed = false;
+  private readonly ageTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly dir: string,
+    private nextSeq: number,
+    private readonly opts: GroupCommitOptions,
+    private readonly clock: Clock,
+    /** Called with the sequence number of each segment closed by a roll (not by close()). */
+    private readonly onSegmentClosed: (seq: number) => void,
+  ) {
+    this.ageTimer = setInterval(() => this.checkAge(), Math.max(10, Math.min(1000, opts.segmentMaxAgeMs / 4)));
+    this.ageTimer.unref();
+  }
+
+  append(buf: Buffer): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new AppError('UNAVAILABLE', 'the inference log is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ buf, resolve, reject });
+      this.queuedBytes += buf.length;
+      this.stats.appends++;
+      this.kick();
+    });
+  }
+
+  /** Closes the active segment after the batch in flight, so it can be compacted. */
+  roll(): Promise<void> {
+    this.rollWanted = true;
+    this.kick(true);
+    return this.draining ?? Promise.resolve();
+  }
+
+  /** Flushes everything queued, then closes the active segment file (every record in it is synced). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.ageTimer);
+    this.kick(true);
+    while (this.draining) await this.draining;
+    await this.fh?.close();
+    this.fh = null;
+  }
+
+  private checkAge(): void {
+    if (this.fh && this.size > 0 && this.clock.now() - this.openedAt >= this.opts.segmentMaxAgeMs) void this.roll();
+  }
+
+  private kick(now = false): void {
+    if (this.draining) return;
+    if (!now && !this.waitTimer && this.opts.maxWaitMs > 0 && this.queuedBytes < this.opts.maxBatchBytes) {
+      this.waitTimer = setTimeout(() => this.startDrain(), this.opts.maxWaitMs);
+      return;
+    }
+    if (now || !this.waitTimer || this.queuedBytes >= this.opts.maxBatchBytes) this.startDrain();
+  }
+
+  private startDrain(): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    this.draining ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        // Let callers woken by the last batch queue their next records before the next one forms.
+        await nextTurn();
+        if (this.queue.length > 0) await this.writeBatch(this.takeBatch());
+        else if (this.rollWanted) await this.closeSegment();
+        else return;
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.queue.length && (n === 0 || bytes + (this.queue[n]?.buf.length ?? 0) <= this.opts.maxBatchBytes)) {
+      bytes += this.queue[n]?.buf.length ?? 0;
+      n++;
+    }
+    this.queuedBytes -= bytes;
+    return this.queue.splice(0, n);
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.failure) {
+      for (const p of batch) p.reject(this.failure);
+      return;
+    }
+    try {
+      const fh = this.fh ?? (await this.openSegment());
+      const buf = batch.length === 1 ? (batch[0] as Pending).buf : Buffer.concat(batch.map((p) => p.buf));
+      await writeAll(fh, buf);
+      await fh.datasync();
+      this.size += buf.length;
+      this.stats.batches++;
+      this.stats.syncs++;
+      this.stats.bytes += buf.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+      for (const p of batch) p.resolve();
+      if (this.size >= this.opts.segmentMaxBytes) this.rollWanted = true;
+      if (this.rollWanted) await this.closeSegment();
+    } catch (e) {
+      // After a failed write or fsync the file's state is unknown (a partial line may sit at its
+      // end), so nothing more is appended to it: every caller from now on gets a clear 503.
+      this.failure = new AppError('UNAVAILABLE', `inference log write failed: ${(e as Error).message}`);
+      for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
+      this.queuedBytes = 0;
+    }
+  }
+
+  private async openSegment(): Promise<FileHandle> {
+    this.seq = this.nextSeq++;
+    const fh = await open(segmentPath(this.dir, this.seq), 'wx');
+    await fsyncDir(join(this.dir, 'segments'));
+    this.fh = fh;
+    this.size = 0;
+    this.openedAt = this.clock.now();
+    return fh;
+  }
+
+  private async closeSegment(): Promise<void> {
+    this.rollWanted = false;
+    if (!this.fh) return;
+    const fh = this.fh;
+    this.fh = null;
+    this.stats.segmentsRolled++;
+    // Announced before the fd is released so the segment is never missing from a query's snapshot.
+    this.onSegmentClosed(this.seq);
+    await fh.close();
+  }
+
+  /** The sequence number of the segment being appended to, or null between segments. */
+  get activeSeq(): number | null {
+    return this.fh ? this.seq : null;
+  }
+}

@@ -1,0 +1,13 @@
+export type { GroupCommitOptions, WriterStats } from './group-commit-writer.ts';
+export {
+  InferenceLog,
+  type InferenceLogOptions,
+  type InferenceLogStats,
+  inferenceLogDefaults,
+  inferenceLogView,
+  type LogQueryResult,
+} from './inference-log.ts';
+export type { InferenceRecord, JsonObject, JsonValue } from './inference-record.ts';
+export { logColumns } from './inference-record.ts';
+export type { RecoveryReport } from './log-recovery.ts';
+export { decodeSegment } from './segment-codec.ts';

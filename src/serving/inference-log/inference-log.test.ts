@@ -1,0 +1,152 @@
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InferenceLog, type InferenceLogOptions } from './inference-log.ts';
+import { decodeSegment } from './segment-codec.ts';
+import { testRecord } from './test-records.ts';
+
+const dirs: string[] = [];
+const logs: InferenceLog[] = [];
+afterEach(async () => {
+  for (const log of logs.splice(0)) await log.close();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function openLog(opts: Partial<InferenceLogOptions> = {}, dir?: string): Promise<InferenceLog> {
+  const d = dir ?? (await mkdtemp(join(tmpdir(), 'keel-ilog-')));
+  if (!dir) dirs.push(d);
+  const log = await InferenceLog.open({ dir: d, ...opts });
+  logs.push(log);
+  return log;
+}
+
+const segmentFiles = async (dir: string) => (await readdir(join(dir, 'segments'))).sort().map((f) => join(dir, 'segments', f));
+
+describe('InferenceLog group commit', () => {
+  it('batches concurrent appends into one write and one fdatasync', async () => {
+    const log = await openLog();
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(testRecord(i))));
+    const s = log.stats();
+    expect(s.appends).toBe(200);
+    expect(s.syncs).toBe(1);
+    expect(s.largestBatch).toBe(200);
+  });
+
+  it('caps a batch at maxBatchBytes; 1 byte means one fdatasync per record', async () => {
+    const log = await openLog({ maxBatchBytes: 1 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => log.append(testRecord(i))));
+    expect(log.stats().syncs).toBe(20);
+  });
+
+  it('resolves an append only once its record is in the file, and keeps append order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const log = await openLog({}, dir);
+    const seen: number[] = [];
+    const appends = Array.from({ length: 50 }, (_, i) =>
+      log.append(testRecord(i)).then(async () => {
+        const [file] = await segmentFiles(dir);
+        const ids = decodeSegment(await readFile(file as string)).map((r) => r.requestId);
+        expect(ids).toContain(testRecord(i).requestId);
+        seen.push(i);
+      }),
+    );
+    await Promise.all(appends);
+    for (let i = 50; i < 60; i++) await log.append(testRecord(i));
+    const [file] = await segmentFiles(dir);
+    const records = decodeSegment(await readFile(file as string));
+    expect(records).toEqual(Array.from({ length: 60 }, (_, i) => testRecord(i)));
+    expect(seen).toHaveLength(50);
+  });
+
+  it('close() flushes appends still queued', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const log = await InferenceLog.open({ dir, maxWaitMs: 60_000 });
+    const pending = Array.from({ length: 30 }, (_, i) => log.append(testRecord(i)));
+    await log.close();
+    await Promise.all(pending);
+    await expect(log.append(testRecord(99))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const reopened = await openLog({}, dir);
+    const { rows } = await reopened.queryLog('SELECT count(*) AS n FROM inference_log');
+    expect(rows).toEqual([{ n: 30 }]);
+  });
+
+  it('fails every append with UNAVAILABLE once a write cannot be made durable, never acknowledging it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const log = await openLog({}, dir);
+    await rm(join(dir, 'segments'), { recursive: true });
+    const results = await Promise.allSettled([log.append(testRecord(1)), log.append(testRecord(2))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await expect(log.append(testRecord(3))).rejects.toMatchObject({ code: 'UNAVAILABLE', message: /inference log write failed/ });
+  });
+
+  it('refuses a record that cannot be serialised without breaking the log', async () => {
+    const log = await openLog();
+    const bad = { ...testRecord(1), extra: { n: 1n } } as unknown as ReturnType<typeof testRecord>;
+    await expect(log.append(bad)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await log.append(testRecord(2));
+    expect((await log.queryLog('SELECT request_id FROM inference_log')).rows).toEqual([{ request_id: 'req_000002' }]);
+  });
+});
+
+describe('InferenceLog recovery', () => {
+  it('truncates a torn tail, reports it, and appends to a new segment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const first = await InferenceLog.open({ dir, compact: false });
+    for (let i = 0; i < 10; i++) await first.append(testRecord(i));
+    await first.close();
+    const [segment] = await segmentFiles(dir);
+    const whole = (await readFile(segment as string)).length;
+    const line = (await readFile(segment as string)).toString('utf8').split('\n')[0] as string;
+    await appendFile(segment as string, line.slice(0, line.length / 2));
+
+    const log = await openLog({ compact: false }, dir);
+    expect(log.recovery).toMatchObject({ segments: 1, records: 10, tornTails: 1, tornRecords: 1, corruptRecords: 0 });
+    expect((await readFile(segment as string)).length).toBe(whole);
+    await log.append(testRecord(10));
+    expect(await segmentFiles(dir)).toHaveLength(2);
+    const { rows } = await log.queryLog('SELECT request_id FROM inference_log ORDER BY request_id');
+    expect(rows.map((r) => r.request_id)).toEqual(Array.from({ length: 11 }, (_, i) => testRecord(i).requestId));
+  });
+
+  it('never returns a record whose checksum fails, and counts it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const first = await InferenceLog.open({ dir, compact: false });
+    for (let i = 0; i < 5; i++) await first.append(testRecord(i));
+    await first.close();
+    const [segment] = await segmentFiles(dir);
+    const text = (await readFile(segment as string)).toString('utf8');
+    // Same length, valid JSON, wrong content: only the checksum can tell.
+    await import('node:fs/promises').then((fs) => fs.writeFile(segment as string, text.replace('"i":2,', '"i":7,')));
+
+    const log = await openLog({}, dir);
+    expect(log.recovery).toMatchObject({ records: 4, corruptRecords: 1, tornTails: 0 });
+    const ids = async () => (await log.queryLog('SELECT request_id FROM inference_log ORDER BY 1')).rows.map((r) => r.request_id);
+    expect(await ids()).toEqual(['req_000000', 'req_000001', 'req_000003', 'req_000004']);
+    await log.compactNow();
+    expect(log.stats()).toMatchObject({ parquetFiles: 1, pendingSegments: 0, recordsCompacted: 4 });
+    expect(await ids()).toEqual(['req_000000', 'req_000001', 'req_000003', 'req_000004']);
+  });
+
+  it('resolves a crash between publishing a Parquet file and deleting its segment in favour of the Parquet file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const first = await InferenceLog.open({ dir });
+    for (let i = 0; i < 5; i++) await first.append(testRecord(i));
+    const [segment] = await segmentFiles(dir);
+    const content = await readFile(segment as string);
+    await first.roll();
+    await first.compactNow();
+    await first.close();
+    await import('node:fs/promises').then((fs) => fs.writeFile(segment as string, content));
+
+    const log = await openLog({}, dir);
+    expect(log.recovery.compactedSegmentsRemoved).toBe(1);
+    expect((await log.queryLog('SELECT count(*) AS n FROM inference_log')).rows).toEqual([{ n: 5 }]);
+  });
+});

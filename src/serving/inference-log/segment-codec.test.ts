@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSegment, encodeRecord, scanSegment } from './segment-codec.ts';
+import { testRecord } from './test-records.ts';
+
+const lines = (n: number) => Buffer.concat(Array.from({ length: n }, (_, i) => encodeRecord(testRecord(i))));
+
+describe('segment codec', () => {
+  it('round-trips records, escapes and unicode included', () => {
+    expect(decodeSegment(lines(5))).toEqual(Array.from({ length: 5 }, (_, i) => testRecord(i)));
+  });
+
+  it('treats a zero-filled tail (a power cut after the size grew) as torn, not as records', () => {
+    const good = lines(3);
+    const scan = scanSegment(Buffer.concat([good, Buffer.alloc(4096), Buffer.from('\n'), Buffer.alloc(100)]));
+    expect(scan).toEqual({ records: 3, corrupt: 0, tornLines: 2, tornBytes: 4197, validEnd: good.length });
+  });
+
+  it('counts a bad line followed by good ones as corruption, not a torn tail', () => {
+    const a = encodeRecord(testRecord(1));
+    const b = Buffer.from(encodeRecord(testRecord(2)));
+    b[30] = (b[30] ?? 0) ^ 1;
+    const c = encodeRecord(testRecord(3));
+    const all = Buffer.concat([a, b, c]);
+    expect(scanSegment(all)).toEqual({ records: 2, corrupt: 1, tornLines: 0, tornBytes: 0, validEnd: all.length });
+    expect(decodeSegment(all).map((r) => r.requestId)).toEqual(['req_000001', 'req_000003']);
+  });
+
+  it('drops a last line that lacks its newline even when the JSON happens to be complete', () => {
+    const whole = lines(2);
+    expect(scanSegment(whole.subarray(0, whole.length - 1))).toMatchObject({ records: 1, tornLines: 1 });
+  });
+});

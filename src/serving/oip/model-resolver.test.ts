@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { AppError, ManualClock } from '../../core/index.ts';
+import type { RegistryService } from '../../registry/index.ts';
+import { ModelResolver } from './model-resolver.ts';
+
+type Versions = Awaited<ReturnType<RegistryService['listVersions']>>;
+
+function version(n: number, aliases: string[] = []): Versions[number] {
+  return {
+    id: `mv_${n}`,
+    modelId: 'mdl_1',
+    version: n,
+    source: 'upload',
+    runId: null,
+    artifactDigest: `sha256:${n}`,
+    artifactSize: 10 * n,
+    manifest: {
+      format: 'onnx',
+      signature: { inputs: [], outputs: [] },
+      metrics: {},
+      lineage: { runId: null, datasetDigests: [], codeVersion: null, featureService: null },
+      tags: {},
+      opsets: [],
+      producer: 'keel',
+    },
+    description: '',
+    createdAt: 0,
+    createdBy: 'system',
+    aliases,
+  };
+}
+
+function fakeRegistry() {
+  const state = { calls: 0, versions: [version(1), version(2)] as Versions, down: false };
+  const registry: Pick<RegistryService, 'listModels' | 'listVersions'> = {
+    listModels: async () => [],
+    listVersions: async (_actor, _project, name) => {
+      state.calls++;
+      if (state.down) throw new Error('database is down');
+      if (name !== 'm') throw new AppError('NOT_FOUND', `model '${name}' does not exist`);
+      return state.versions;
+    },
+  };
+  return { state, registry };
+}
+
+describe('ModelResolver', () => {
+  it('serves the champion by default, else the latest version', async () => {
+    const { state, registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 1000);
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    state.versions = [version(1, ['champion']), version(2)];
+    clock.advance(1000);
+    const m = await resolver.model('p', 'm');
+    expect(m.defaultVersion).toBe(1);
+    expect(m.versions.map((v) => [v.version, v.digest, v.size])).toEqual([
+      [1, 'sha256:1', 10],
+      [2, 'sha256:2', 20],
+    ]);
+  });
+
+  it('reuses an answer for the TTL and shares one registry call among concurrent callers', async () => {
+    const { state, registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 1000);
+    await Promise.all([resolver.model('p', 'm'), resolver.model('p', 'm'), resolver.model('p', 'm')]);
+    clock.advance(999);
+    await resolver.model('p', 'm');
+    expect(state.calls).toBe(1);
+    clock.advance(1);
+    await resolver.model('p', 'm');
+    expect(state.calls).toBe(2);
+  });
+
+  it('keeps serving the last answer while the registry is unreachable, but forgets models that are gone', async () => {
+    const { state, registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 10);
+    await resolver.model('p', 'm');
+    state.down = true;
+    clock.advance(100);
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    await expect(resolver.model('p', 'never-seen')).rejects.toThrow(/database is down/);
+    state.down = false;
+    await expect(resolver.model('p', 'gone')).rejects.toThrow(/does not exist/);
+  });
+});

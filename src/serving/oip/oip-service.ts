@@ -1,0 +1,308 @@
+import type * as ort from 'onnxruntime-node';
+import { authorize, type Principal } from '../../auth/index.ts';
+import { AppError } from '../../core/index.ts';
+import type { TensorSpec } from '../../registry/index.ts';
+import { describeDatatype, oipDatatypeOf } from '../runtime/datatypes.ts';
+import type { ModelCache, ModelRef, ModelState } from '../runtime/model-cache.ts';
+import type { ModelResolver, ServedModel, ServedVersion } from './model-resolver.ts';
+import { decodeTensor, encodeTensor, type RequestTensor, type ResponseTensor, specMismatch } from './tensor-codec.ts';
+
+/** Which model a /v2 request names: project (default: the configured serving project), name, optional version number. */
+export interface OipTarget {
+  project?: string | undefined;
+  name: string;
+  version?: string | undefined;
+}
+
+export interface InferenceRequest {
+  id?: string | undefined;
+  parameters?: Record<string, unknown> | undefined;
+  inputs: RequestTensor[];
+  outputs?: { name: string; parameters?: Record<string, unknown> | undefined }[] | undefined;
+}
+
+export interface InferenceResponse {
+  model_name: string;
+  model_version: string;
+  id?: string;
+  outputs: ResponseTensor[];
+}
+
+export interface MetadataTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: 'onnxruntime_onnx';
+  inputs: MetadataTensor[];
+  outputs: MetadataTensor[];
+}
+
+export type RepositoryState = 'READY' | 'LOADING' | 'UNAVAILABLE';
+
+export interface RepositoryEntry {
+  name: string;
+  version: string;
+  state: RepositoryState;
+  reason: string;
+}
+
+export interface ModelReadiness {
+  name: string;
+  version: string;
+  ready: boolean;
+  state: RepositoryState;
+  reason?: string;
+}
+
+export interface OipServiceDeps {
+  resolveProject(name: string): Promise<{ id: string }>;
+  resolver: ModelResolver;
+  cache: ModelCache;
+  defaultProject: string;
+}
+
+const heldReason = 'unloaded';
+
+/** The Open Inference Protocol v2 over the registry's models and the model cache; HTTP-free. */
+export class OipService {
+  /** Models unloaded through the repository API stay unloaded until loaded again (keys: projectId + name). */
+  private readonly held = new Set<string>();
+  private closing = false;
+
+  constructor(private readonly deps: OipServiceDeps) {}
+
+  live(): boolean {
+    return true;
+  }
+
+  ready(): boolean {
+    return !this.closing;
+  }
+
+  markClosing(): void {
+    this.closing = true;
+  }
+
+  async modelMetadata(actor: Principal, target: OipTarget): Promise<ModelMetadata> {
+    const { model, version } = await this.resolve(actor, target, 'serving:predict');
+    const tensor = (t: ServedVersion['signature']['inputs'][number]): MetadataTensor => ({
+      name: t.name,
+      datatype: describeDatatype(t.dtype),
+      shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)),
+    });
+    return {
+      name: model.name,
+      versions: model.versions.map((v) => String(v.version)),
+      platform: 'onnxruntime_onnx',
+      inputs: version.signature.inputs.map(tensor),
+      outputs: version.signature.outputs.map(tensor),
+    };
+  }
+
+  /** Whether a model version can take requests now; a model never loaded starts loading (a probe warms it up). */
+  async modelReady(actor: Principal, target: OipTarget): Promise<ModelReadiness> {
+    const { model, version } = await this.resolve(actor, target, 'serving:predict');
+    const entry = this.entryOf(model, version);
+    if (entry.state === 'UNAVAILABLE' && entry.reason === '' && !this.isHeld(model)) {
+      this.deps.cache.prefetch(refOf(version));
+    }
+    return {
+      name: model.name,
+      version: entry.version,
+      ready: entry.state === 'READY',
+      state: entry.state,
+      ...(entry.reason ? { reason: entry.reason } : {}),
+    };
+  }
+
+  async infer(actor: Principal, target: OipTarget, req: InferenceRequest): Promise<InferenceResponse> {
+    const { model, version } = await this.resolve(actor, target, 'serving:predict');
+    if (this.isHeld(model)) throw heldError(model.name);
+    const feeds = decodeInputs(version, req.inputs);
+    const fetches = selectOutputs(version, req);
+    const lease = await this.deps.cache.acquire(refOf(version));
+    let results: Record<string, ort.Tensor>;
+    try {
+      results = await lease.run(feeds, fetches);
+    } catch (e) {
+      throw new AppError('INFERENCE_FAILED', `inference failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
+    } finally {
+      lease.release();
+    }
+    const outputs = fetches.map((name) => {
+      const t = results[name];
+      if (!t) throw new AppError('INFERENCE_FAILED', `the model returned no output '${name}'`);
+      return encodeTensor(name, t);
+    });
+    return {
+      model_name: model.name,
+      model_version: String(version.version),
+      ...(req.id !== undefined ? { id: req.id } : {}),
+      outputs,
+    };
+  }
+
+  /** Every version of every model in the project with its state (`ready`: only READY ones). */
+  async repositoryIndex(actor: Principal, project: string | undefined, readyOnly = false): Promise<RepositoryEntry[]> {
+    const projectId = await this.projectId(actor, project, 'serving:predict');
+    const models = await this.deps.resolver.list(projectId);
+    const entries = models.flatMap((m) => m.versions.map((v) => ({ name: m.name, ...this.entryOf(m, v) })));
+    return readyOnly ? entries.filter((e) => e.state === 'READY') : entries;
+  }
+
+  /** Loads the model's default version and waits for READY; also lifts an earlier unload. */
+  async load(actor: Principal, target: OipTarget): Promise<{ name: string; version: string }> {
+    const { model, version } = await this.resolve(actor, target, 'deployment:write');
+    this.held.delete(heldKey(model));
+    await this.deps.cache.load(refOf(version));
+    return { name: model.name, version: String(version.version) };
+  }
+
+  /** Unloads every loaded version of a model and keeps it unloaded (503 on infer) until it is loaded again. */
+  async unload(actor: Principal, target: OipTarget): Promise<{ name: string }> {
+    const { model } = await this.resolve(actor, { ...target, version: undefined }, 'deployment:write');
+    this.held.add(heldKey(model));
+    for (const v of model.versions) this.deps.cache.unload(v.digest);
+    return { name: model.name };
+  }
+
+  private entryOf(model: ServedModel, v: ServedVersion): Omit<RepositoryEntry, 'name'> {
+    const status = this.deps.cache.status(v.digest);
+    const version = String(v.version);
+    if (this.isHeld(model)) return { version, state: 'UNAVAILABLE', reason: heldReason };
+    const map: Record<ModelState, RepositoryState> = {
+      READY: 'READY',
+      LOADING: 'LOADING',
+      FAILED: 'UNAVAILABLE',
+      UNLOADED: 'UNAVAILABLE',
+    };
+    return { version, state: map[status.state], reason: status.state === 'FAILED' ? (status.reason ?? 'failed to load') : '' };
+  }
+
+  private isHeld(model: ServedModel): boolean {
+    return this.held.size > 0 && this.held.has(heldKey(model));
+  }
+
+  private async projectId(actor: Principal, project: string | undefined, action: 'serving:predict' | 'deployment:write') {
+    // Check the role before touching the project, so a key that may not predict learns nothing about which projects exist.
+    authorize(actor, action);
+    const { id } = await this.deps.resolveProject(project ?? this.deps.defaultProject);
+    authorize(actor, action, id);
+    return id;
+  }
+
+  private async resolve(actor: Principal, target: OipTarget, action: 'serving:predict' | 'deployment:write') {
+    const projectId = await this.projectId(actor, target.project, action);
+    const model = await this.deps.resolver.model(projectId, target.name);
+    const wanted =
+      target.version === undefined ? model.defaultVersion : /^\d{1,10}$/.test(target.version) ? Number(target.version) : null;
+    const version = model.versions.find((v) => v.version === wanted);
+    if (!version) {
+      const what = target.version === undefined ? 'has no versions' : `has no version '${target.version.slice(0, 40)}'`;
+      throw new AppError('NOT_FOUND', `model '${model.name}' ${what}`);
+    }
+    return { model, version };
+  }
+}
+
+const heldKey = (m: ServedModel): string => `${m.projectId}\u0000${m.name}`;
+
+const heldError = (name: string): AppError =>
+  new AppError('UNAVAILABLE', `model '${name}' is unloaded; POST /v2/repository/models/${name}/load to serve it again`);
+
+function refOf(v: ServedVersion): ModelRef {
+  return { digest: v.digest, size: v.size, signature: v.signature };
+}
+
+/** Per-version lookups, built once per resolved version rather than per request. */
+interface VersionIndex {
+  inputs: Map<string, TensorSpec>;
+  outputs: Map<string, TensorSpec>;
+  /** Outputs returned when a request names none: every output OIP JSON can carry. */
+  defaultOutputs: string[];
+}
+
+const indexes = new WeakMap<ServedVersion, VersionIndex>();
+
+function indexOf(version: ServedVersion): VersionIndex {
+  let index = indexes.get(version);
+  if (!index) {
+    const outputs = version.signature.outputs;
+    index = {
+      inputs: new Map(version.signature.inputs.map((s) => [s.name, s])),
+      outputs: new Map(outputs.map((s) => [s.name, s])),
+      defaultOutputs: outputs.filter((s) => oipDatatypeOf(s.dtype)).map((s) => s.name),
+    };
+    indexes.set(version, index);
+  }
+  return index;
+}
+
+function decodeInputs(version: ServedVersion, inputs: RequestTensor[]): Record<string, ort.Tensor> {
+  const specs = indexOf(version).inputs;
+  const feeds: Record<string, ort.Tensor> = {};
+  const bound = new Map<string, number>();
+  for (const input of inputs) {
+    const spec = specs.get(input.name);
+    if (!spec) {
+      const expected = [...specs.keys()].join(', ');
+      throw new AppError('VALIDATION_FAILED', `unknown input '${input.name.slice(0, 100)}'; the model takes: ${expected}`);
+    }
+    if (Object.hasOwn(feeds, input.name)) throw new AppError('VALIDATION_FAILED', `input '${input.name}' is given twice`);
+    if (!oipDatatypeOf(spec.dtype)) {
+      throw new AppError('NOT_IMPLEMENTED', `input '${spec.name}' has type ${spec.dtype}, which OIP JSON cannot carry`);
+    }
+    const tensor = decodeTensor(input);
+    const problem = specMismatch(tensor, spec, bound);
+    if (problem) throw new AppError('VALIDATION_FAILED', problem);
+    feeds[input.name] = tensor;
+  }
+  if (inputs.length !== specs.size) {
+    const missing = [...specs.keys()].filter((n) => !Object.hasOwn(feeds, n));
+    throw new AppError('VALIDATION_FAILED', `missing input(s): ${missing.join(', ')}`);
+  }
+  return feeds;
+}
+
+const wantsBinary = (p: Record<string, unknown> | undefined, key: string): boolean => p?.[key] === true;
+
+/** The outputs to fetch: the requested ones in request order, else every output JSON can carry. */
+function selectOutputs(version: ServedVersion, req: InferenceRequest): string[] {
+  if (wantsBinary(req.parameters, 'binary_data_output')) {
+    throw new AppError('NOT_IMPLEMENTED', 'the binary tensor data extension is not supported; omit binary_data_output');
+  }
+  const { outputs: specs, defaultOutputs } = indexOf(version);
+  if (!req.outputs) {
+    if (defaultOutputs.length === 0) {
+      throw new AppError('NOT_IMPLEMENTED', 'none of the model’s outputs is a tensor OIP JSON can carry');
+    }
+    return defaultOutputs;
+  }
+  const names: string[] = [];
+  for (const out of req.outputs) {
+    const spec = specs.get(out.name);
+    if (!spec) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `unknown output '${out.name.slice(0, 100)}'; the model produces: ${[...specs.keys()].join(', ')}`,
+      );
+    }
+    if (names.includes(out.name)) throw new AppError('VALIDATION_FAILED', `output '${out.name}' is requested twice`);
+    if (wantsBinary(out.parameters, 'binary_data')) {
+      throw new AppError(
+        'NOT_IMPLEMENTED',
+        `the binary tensor data extension is not supported; omit binary_data on '${out.name}'`,
+      );
+    }
+    if (!oipDatatypeOf(spec.dtype)) {
+      throw new AppError('NOT_IMPLEMENTED', `output '${spec.name}' has type ${spec.dtype}, which OIP JSON cannot carry`);
+    }
+    names.push(out.name);
+  }
+  return names;
+}

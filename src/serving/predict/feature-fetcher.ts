@@ -1,0 +1,129 @@
+import {
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleAll,
+  retry,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { applyTransforms, type FeatureStatus, type FeatureStoreService, type ReadPlan } from '../../features/index.ts';
+
+export type ServedStatus = FeatureStatus | 'LAST_KNOWN' | 'DEFAULT';
+type Value = number | string | boolean | null;
+
+export interface FetchedFeatures {
+  /** Per record: output name → value (view features, then transform outputs). */
+  values: Record<string, Value>[];
+  statuses: Record<string, ServedStatus>[];
+  /** Why values did not come from the store, when they did not. */
+  degraded: 'store_unavailable' | null;
+}
+
+export interface FeatureFetcherOptions {
+  timeoutMs: number;
+  /** Consecutive failures that open the breaker, and how long it stays open before one trial call. */
+  failureThreshold: number;
+  halfOpenAfterMs: number;
+  /** Entities whose last good values are kept for degraded answers. */
+  lastKnownEntries: number;
+}
+
+/**
+ * Online reads for the predict path behind a timeout and a circuit breaker. When the store
+ * fails or the breaker is open, each record gets its entity's last good values, else the
+ * deployment's declared defaults, else null — and the answer says `degraded`. It never hangs.
+ */
+export class FeatureFetcher {
+  private readonly policy;
+  private readonly breaker;
+  private readonly lastKnown = new Map<string, { values: Record<string, Value> }>();
+
+  constructor(
+    private readonly features: FeatureStoreService,
+    private readonly opts: FeatureFetcherOptions,
+  ) {
+    this.breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: opts.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(opts.failureThreshold),
+    });
+    // A read is idempotent, so one quick retry (with jitter) absorbs a blip; the whole read,
+    // retry included, stays within the timeout, and the breaker counts the read's final outcome.
+    const oneRetry = retry(handleAll, { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 5, maxDelay: 25 }) });
+    this.policy = wrap(timeout(opts.timeoutMs, TimeoutStrategy.Aggressive), this.breaker, oneRetry);
+  }
+
+  /** closed: the store answers; open: reads go straight to fallbacks. */
+  get breakerState(): string {
+    return ['closed', 'open', 'half-open', 'isolated'][this.breaker.state] ?? String(this.breaker.state);
+  }
+
+  async read(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): Promise<FetchedFeatures> {
+    const keyOf = (r: Record<string, unknown>) => `${plan.service}\u0000${plan.joinKeys.map((k) => String(r[k])).join('\u0000')}`;
+    try {
+      const got = await this.policy.execute(() => this.features.readPlanned(plan, records));
+      const values = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.values[i] ?? null])));
+      const statuses = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.statuses[i] ?? 'NOT_FOUND'])));
+      records.forEach((r, i) => {
+        this.remember(keyOf(r), values[i] as Record<string, Value>);
+      });
+      return { values, statuses, degraded: null };
+    } catch {
+      return this.fallback(plan, records, defaults, keyOf);
+    }
+  }
+
+  /** Store features from memory or defaults; request-time transforms still run on the request itself. */
+  private fallback(
+    plan: ReadPlan,
+    records: Record<string, unknown>[],
+    defaults: Record<string, Value>,
+    keyOf: (r: Record<string, unknown>) => string,
+  ): FetchedFeatures {
+    const width = plan.views.reduce((n, v) => n + v.features.length, 0);
+    const stored = plan.outputs.slice(0, width);
+    const values: Record<string, Value>[] = [];
+    const statuses: Record<string, ServedStatus>[] = [];
+    for (const r of records) {
+      const known = this.lastKnown.get(keyOf(r));
+      const v: Record<string, Value> = {};
+      const s: Record<string, ServedStatus> = {};
+      for (const f of stored) {
+        const remembered = known !== undefined && f in known.values;
+        v[f] = remembered ? (known.values[f] ?? null) : (defaults[f] ?? null);
+        s[f] = remembered ? 'LAST_KNOWN' : 'DEFAULT';
+      }
+      values.push(v);
+      statuses.push(s);
+    }
+    if (plan.transforms.length > 0) {
+      const columns = new Map<string, unknown[]>(stored.map((f) => [f, values.map((v) => v[f])]));
+      for (const t of plan.transforms) {
+        for (const i of t.inputColumns)
+          if (!columns.has(i.column))
+            columns.set(
+              i.column,
+              records.map((r) => r[i.column] ?? null),
+            );
+      }
+      for (const [name, col] of applyTransforms(plan.transforms, columns, records.length)) {
+        col.forEach((value, i) => {
+          (values[i] as Record<string, Value>)[name] = (value ?? null) as Value;
+          (statuses[i] as Record<string, ServedStatus>)[name] = 'PRESENT';
+        });
+      }
+    }
+    return { values, statuses, degraded: 'store_unavailable' };
+  }
+
+  /** A bounded map in insertion order: re-inserting moves an entity to the young end. */
+  private remember(key: string, values: Record<string, Value>): void {
+    this.lastKnown.delete(key);
+    this.lastKnown.set(key, { values });
+    if (this.lastKnown.size > this.opts.lastKnownEntries) {
+      const oldest = this.lastKnown.keys().next().value;
+      if (oldest !== undefined) this.lastKnown.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import * as ort from 'onnxruntime-node';
+import type { TensorSpec } from '../../registry/index.ts';
+
+/** One row's input values, by model input name: scalars, or flat arrays for inputs wider than one. */
+export type InputRow = Record<string, unknown>;
+
+export interface FieldProblem {
+  record: number;
+  field: string;
+  message: string;
+}
+
+const numeric = new Set([
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+]);
+
+/** Values per row of an input: the product of its dims after the batch dim (symbolic ones count as 1). */
+export function rowWidth(spec: TensorSpec): number {
+  return spec.shape.slice(1).reduce<number>((n, d) => n * (typeof d === 'number' && d > 0 ? d : 1), 1);
+}
+
+function check(spec: TensorSpec, value: unknown): string | null {
+  const width = rowWidth(spec);
+  const values = Array.isArray(value) ? value : [value];
+  if (values.length !== width) return `must be ${width === 1 ? 'one value' : `${width} values`}, got ${values.length}`;
+  for (const v of values) {
+    if (spec.dtype === 'string') {
+      if (v !== null && typeof v !== 'string') return `must be a string, got ${JSON.stringify(v)?.slice(0, 40)}`;
+    } else if (spec.dtype === 'bool') {
+      if (typeof v !== 'boolean') return `must be true or false, got ${JSON.stringify(v)?.slice(0, 40)}`;
+    } else if (numeric.has(spec.dtype)) {
+      // null means missing: float inputs carry it as NaN (the models impute); integers cannot.
+      if (v === null && spec.dtype.startsWith('float')) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a number, got ${JSON.stringify(v)?.slice(0, 40)}`;
+      if (!spec.dtype.startsWith('float') && !Number.isInteger(v)) return `must be an integer, got ${v}`;
+    } else {
+      return `has type ${spec.dtype}, which the predict API does not take (use /v2 infer)`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Builds each record's model inputs from its feature values and its own fields (features win
+ * for names both have: they are what the model was trained on), and lists every problem.
+ */
+export function assembleInputs(
+  inputs: TensorSpec[],
+  records: Record<string, unknown>[],
+  features: Record<string, unknown>[],
+): { rows: InputRow[]; problems: FieldProblem[] } {
+  const rows: InputRow[] = [];
+  const problems: FieldProblem[] = [];
+  records.forEach((record, i) => {
+    const row: InputRow = {};
+    const fromStore = features[i] ?? {};
+    for (const spec of inputs) {
+      const value = Object.hasOwn(fromStore, spec.name) ? fromStore[spec.name] : record[spec.name];
+      if (value === undefined) {
+        problems.push({
+          record: i,
+          field: spec.name,
+          message: 'is missing (neither a feature of the deployment nor a field of the record)',
+        });
+        continue;
+      }
+      const problem = check(spec, value);
+      if (problem) problems.push({ record: i, field: spec.name, message: problem });
+      row[spec.name] = value;
+    }
+    rows.push(row);
+  });
+  return { rows, problems };
+}
+
+/** One tensor per input for a batch of rows: [rows, …the input's other dims]. */
+export function feedsFor(inputs: TensorSpec[], rows: InputRow[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const spec of inputs) {
+    const width = rowWidth(spec);
+    const flat = rows.flatMap((r) => {
+      const v = r[spec.name];
+      return Array.isArray(v) ? v : [v];
+    });
+    const dims = [rows.length, ...spec.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : 1))];
+    if (dims.length === 1 && width === 1) dims.push(1);
+    const shape = spec.shape.length === 1 ? [rows.length] : dims;
+    feeds[spec.name] = tensorOf(spec.dtype, flat, shape);
+  }
+  return feeds;
+}
+
+function tensorOf(dtype: string, values: unknown[], shape: number[]): ort.Tensor {
+  switch (dtype) {
+    case 'string':
+      return new ort.Tensor(
+        'string',
+        values.map((v) => (v === null ? '' : String(v))),
+        shape,
+      );
+    case 'bool':
+      return new ort.Tensor(
+        'bool',
+        Uint8Array.from(values, (v) => (v ? 1 : 0)),
+        shape,
+      );
+    case 'float64':
+      return new ort.Tensor(
+        'float64',
+        Float64Array.from(values, (v) => (v === null ? Number.NaN : Number(v))),
+        shape,
+      );
+    case 'int64':
+      return new ort.Tensor(
+        'int64',
+        BigInt64Array.from(values, (v) => BigInt(v as number)),
+        shape,
+      );
+    case 'int32':
+      return new ort.Tensor(
+        'int32',
+        Int32Array.from(values, (v) => Number(v)),
+        shape,
+      );
+    default:
+      return new ort.Tensor(
+        'float32',
+        Float32Array.from(values, (v) => (v === null ? Number.NaN : Number(v))),
+        shape,
+      );
+  }
+}
+
+/** Splits a batch's output tensors back into per-row plain values (numbers, strings or arrays). */
+export function rowsOf(outputs: Record<string, ort.Tensor>, rows: number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = Array.from({ length: rows }, () => ({}));
+  for (const [name, t] of Object.entries(outputs)) {
+    const data = Array.from(t.data as ArrayLike<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+    const per = rows > 0 ? data.length / rows : 0;
+    for (let i = 0; i < rows; i++) {
+      const slice = data.slice(i * per, (i + 1) * per);
+      (out[i] as Record<string, unknown>)[name] = per === 1 ? slice[0] : slice;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface PredictMetrics {
+  stage: Histogram<'stage' | 'deployment' | 'model_version'>;
+  requests: Counter<'deployment' | 'model_version' | 'code'>;
+  degraded: Counter<'deployment' | 'reason'>;
+  batchRows: Histogram<'model'>;
+  batchSeconds: Histogram<'model' | 'part'>;
+  queueRows: Gauge<'model'>;
+}
+
+const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Prometheus series of the predict path, per stage, deployment and model version. */
+export function createPredictMetrics(registry: Registry): PredictMetrics {
+  return {
+    stage: new Histogram({
+      name: 'keel_predict_stage_seconds',
+      help: 'Time per predict stage: features, inference (waiting for a batch + the model call), log, total',
+      labelNames: ['stage', 'deployment', 'model_version'] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'keel_predict_requests_total',
+      help: 'Predict requests by outcome code (ok, or the error code)',
+      labelNames: ['deployment', 'model_version', 'code'] as const,
+      registers: [registry],
+    }),
+    degraded: new Counter({
+      name: 'keel_predict_degraded_total',
+      help: 'Responses served with last-known or default feature values',
+      labelNames: ['deployment', 'reason'] as const,
+      registers: [registry],
+    }),
+    batchRows: new Histogram({
+      name: 'keel_predict_batch_rows',
+      help: 'Rows per model call',
+      labelNames: ['model'] as const,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'keel_predict_batch_seconds',
+      help: 'Per model call: how long its oldest row queued (part=queue) and the call itself (part=run); batches are shared across deployments of a model',
+      labelNames: ['model', 'part'] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    queueRows: new Gauge({
+      name: 'keel_predict_queue_rows',
+      help: 'Rows waiting for a model call',
+      labelNames: ['model'] as const,
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { authorize, type Principal } from '../../auth/index.ts';
+import { AppError, type Clock, type Logger } from '../../core/index.ts';
+import { type Batcher, createBatcher } from '../batching/index.ts';
+import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
+import type { ModelCache } from '../runtime/model-cache.ts';
+import type { FeatureFetcher, ServedStatus } from './feature-fetcher.ts';
+import { assembleInputs, feedsFor, type InputRow, rowsOf } from './model-inputs.ts';
+import type { PredictMetrics } from './predict-metrics.ts';
+import { PredictionCache } from './prediction-cache.ts';
+import type { Route, RouteTable } from './route-table.ts';
+import { TokenBuckets } from './token-buckets.ts';
+
+export interface PredictRequest {
+  /** Entity keys and request fields; `event_timestamp` defaults to now. */
+  records: Record<string, unknown>[];
+  /** Shorter than the deployment's timeout, never longer. */
+  timeoutMs?: number;
+  priority?: number;
+  /** Aborted when the client disconnects: queued work is dropped. */
+  signal?: AbortSignal;
+}
+
+export interface PredictResponse {
+  request_id: string;
+  model: { name: string; version: number };
+  predictions: unknown[];
+  probabilities?: unknown[];
+  feature_status: Record<string, ServedStatus>[];
+  degraded: boolean;
+}
+
+export interface PredictDeps {
+  routes: RouteTable;
+  fetcher: FeatureFetcher;
+  models: ModelCache;
+  log: InferenceLog | null;
+  metrics: PredictMetrics;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+}
+
+type Outputs = Record<string, unknown>;
+
+const canonical = (row: InputRow) =>
+  JSON.stringify(
+    Object.keys(row)
+      .sort()
+      .map((k) => [k, row[k]]),
+  );
+
+/**
+ * The feature-aware predict path (DESIGN §4): route → online features (breaker, fallback) →
+ * request-time transforms → validation against the model signature and the data contract →
+ * adaptive batcher → ONNX Runtime → inference log (durable before the answer) → response.
+ */
+export class PredictService {
+  private readonly batchers = new Map<string, Batcher<InputRow, Outputs>>();
+  private readonly caches = new Map<string, PredictionCache>();
+  private readonly limits = new TokenBuckets();
+  private readonly random: () => number;
+
+  constructor(private readonly deps: PredictDeps) {
+    this.random = deps.random ?? Math.random;
+  }
+
+  async predict(actor: Principal, projectId: string, deployment: string, req: PredictRequest): Promise<PredictResponse> {
+    authorize(actor, 'serving:predict', projectId);
+    const started = this.deps.clock.now();
+    const t0 = performance.now();
+    const route = await this.deps.routes.get(projectId, deployment);
+    const labels = { deployment, model_version: String(route.model.version) };
+    const limit = route.deployment.spec.options.rateLimit;
+    if (limit) {
+      const wait = this.limits.take(`${route.deployment.id}\u0000${actor.id}`, limit.perSecond, limit.burst, started);
+      if (wait > 0) {
+        this.deps.metrics.requests.inc({ ...labels, code: 'RATE_LIMITED' });
+        throw new AppError('RATE_LIMITED', `more than ${limit.perSecond} requests/s for this key on deployment '${deployment}'`, {
+          retryAfterMs: wait,
+        });
+      }
+    }
+    try {
+      const res = await this.run(route, req, started, t0, labels);
+      this.deps.metrics.requests.inc({ ...labels, code: 'ok' });
+      return res;
+    } catch (e) {
+      this.deps.metrics.requests.inc({ ...labels, code: e instanceof AppError ? e.code : 'INTERNAL' });
+      throw e;
+    }
+  }
+
+  private async run(route: Route, req: PredictRequest, started: number, t0: number, labels: Record<string, string>) {
+    const opts = route.deployment.spec.options;
+    if (req.records.length === 0) throw new AppError('VALIDATION_FAILED', 'records must hold at least one record');
+    const deadline = started + Math.min(req.timeoutMs ?? opts.timeoutMs, opts.timeoutMs);
+    const at = new Date(started).toISOString();
+    const records = req.records.map((r) => (r.event_timestamp === undefined ? { ...r, event_timestamp: at } : r));
+    const stage = (name: string, since: number) =>
+      this.deps.metrics.stage.observe({ ...labels, stage: name }, (performance.now() - since) / 1000);
+
+    const tf = performance.now();
+    const fetched = route.features
+      ? await this.deps.fetcher.read(route.features.plan, records, opts.featureDefaults)
+      : { values: records.map(() => ({})), statuses: records.map(() => ({})), degraded: null };
+    stage('features', tf);
+    if (fetched.degraded) this.deps.metrics.degraded.inc({ deployment: labels.deployment as string, reason: fetched.degraded });
+
+    const { rows, problems } = assembleInputs(route.model.signature.inputs, records, fetched.values);
+    if (route.contract) {
+      records.forEach((r, i) => {
+        const { errors } = (route.contract as NonNullable<Route['contract']>).validate({ ...r, ...fetched.values[i] });
+        for (const e of errors) problems.push({ record: i, field: e.field, message: e.message.replace(`${e.field} `, '') });
+      });
+    }
+    if (problems.length > 0) {
+      const listed = problems.slice(0, 20).map((p) => `records[${p.record}].${p.field} ${p.message}`);
+      throw new AppError('VALIDATION_FAILED', `${problems.length} invalid field(s): ${listed.join('; ')}`, { problems });
+    }
+
+    const tq = performance.now();
+    const outputs = await this.infer(route, rows, {
+      deadline,
+      ...(req.priority !== undefined ? { priority: req.priority } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+    stage('inference', tq);
+
+    const requestId = randomUUID();
+    const response = shape(requestId, route, outputs, fetched.statuses, fetched.degraded !== null);
+    const draw = this.random();
+    if (this.deps.log && draw < opts.logSampleRate) {
+      const tl = performance.now();
+      const latencyMs = performance.now() - t0;
+      await Promise.all(
+        records.map((record, i) =>
+          (this.deps.log as InferenceLog).append({
+            requestId: records.length === 1 ? requestId : `${requestId}.${i}`,
+            time: started,
+            deployment: route.deployment.name,
+            model: { name: route.model.name, version: route.model.version, digest: route.model.digest },
+            arm: null,
+            inputs: record as JsonObject,
+            features: {
+              values: (fetched.values[i] ?? {}) as JsonObject,
+              statuses: (fetched.statuses[i] ?? {}) as Record<string, string>,
+            },
+            outputs: (outputs[i] ?? {}) as JsonValue,
+            latencyMs,
+            randomDraw: draw,
+            degraded: fetched.degraded !== null,
+            extra: { project: route.projectId },
+          }),
+        ),
+      );
+      stage('log', tl);
+    }
+    stage('total', t0);
+    return response;
+  }
+
+  /** Rows through the prediction cache (when enabled) and the model's batcher. */
+  private async infer(route: Route, rows: InputRow[], submit: { deadline: number; priority?: number; signal?: AbortSignal }) {
+    if (!route.deployment.spec.options.cache.enabled) return this.batcherFor(route).submit(rows, submit);
+    const cache = this.cacheFor(route);
+    const now = this.deps.clock.now();
+    const keys = rows.map((r) => `${route.model.digest}\u0000${canonical(r)}`);
+    const results = keys.map((k) => cache.get(k, now));
+    const missing = rows.filter((_, i) => results[i] === undefined);
+    if (missing.length > 0) {
+      const computed = await this.batcherFor(route).submit(missing, submit);
+      let next = 0;
+      results.forEach((r, i) => {
+        if (r !== undefined) return;
+        const value = computed[next++] as Outputs;
+        results[i] = value;
+        cache.set(keys[i] as string, value, now);
+      });
+    }
+    return results as Outputs[];
+  }
+
+  private cacheFor(route: Route): PredictionCache {
+    const key = `${route.projectId}\u0000${route.deployment.name}`;
+    let cache = this.caches.get(key);
+    if (!cache) {
+      const { maxEntries, ttlMs } = route.deployment.spec.options.cache;
+      cache = new PredictionCache(maxEntries, ttlMs);
+      this.caches.set(key, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * One batcher per model file and batching options: requests of every deployment serving the
+   * same file with the same options share its batches; changed options get a batcher of their own.
+   */
+  private batcherFor(route: Route): Batcher<InputRow, Outputs> {
+    const { digest, signature } = route.model;
+    const b = route.deployment.spec.options.batching;
+    const key = `${digest}\u0000${b.maxBatchRows}/${b.maxQueueDelayMs}/${b.maxQueueRows}`;
+    let batcher = this.batchers.get(key);
+    if (!batcher) {
+      const ref = { digest, size: route.model.size, signature };
+      const model = `${route.model.name}@${route.model.version}`;
+      batcher = createBatcher<InputRow, Outputs>({
+        name: model,
+        maxBatchItems: b.maxBatchRows,
+        maxDelayMs: b.maxQueueDelayMs,
+        maxQueueItems: b.maxQueueRows,
+        runBatch: async (items) => rowsOf(await this.deps.models.run(ref, feedsFor(signature.inputs, items)), items.length),
+        onBatch: (info) => {
+          this.deps.metrics.batchRows.observe({ model }, info.items);
+          // A batch serves every deployment of this model file: its timings are per model, not per deployment.
+          this.deps.metrics.batchSeconds.observe({ model, part: 'queue' }, info.waitMs / 1000);
+          this.deps.metrics.batchSeconds.observe({ model, part: 'run' }, info.runMs / 1000);
+          this.deps.metrics.queueRows.set({ model }, this.batchers.get(key)?.stats().queuedItems ?? 0);
+        },
+      });
+      this.batchers.set(key, batcher);
+    }
+    return batcher;
+  }
+
+  /** Drains queued work (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.batchers.values()].map((b) => b.close()));
+  }
+}
+
+function shape(
+  requestId: string,
+  route: Route,
+  outputs: Outputs[],
+  statuses: Record<string, ServedStatus>[],
+  degraded: boolean,
+): PredictResponse {
+  const names = route.model.signature.outputs.map((o) => o.name);
+  const hasProbability = names.includes('probability');
+  const predictionName = names.includes('label')
+    ? 'label'
+    : names.includes('prediction')
+      ? 'prediction'
+      : names.find((n) => n !== 'probability');
+  return {
+    request_id: requestId,
+    model: { name: route.model.name, version: route.model.version },
+    predictions: outputs.map((o) => (predictionName ? o[predictionName] : null) ?? null),
+    ...(hasProbability ? { probabilities: outputs.map((o) => o.probability ?? null) } : {}),
+    feature_status: statuses,
+    degraded,
+  };
+}

@@ -1,0 +1,135 @@
+import { systemPrincipal } from '../../auth/index.ts';
+import { AppError, type Clock, type Logger } from '../../core/index.ts';
+import { compileRecordValidator, type DatasetService, type RecordValidator } from '../../datasets/index.ts';
+import type { FeatureStoreService, ReadPlan } from '../../features/index.ts';
+import type { ModelSignature, RegistryService } from '../../registry/index.ts';
+import type { Deployment, DeploymentStore } from '../../rollouts/index.ts';
+
+/** Everything the predict path needs for one deployment, resolved ahead so a request touches no metadata. */
+export interface Route {
+  projectId: string;
+  deployment: Deployment;
+  model: { name: string; version: number; digest: string; size: number; signature: ModelSignature };
+  /** The feature service read online, as `name@version`, with its compiled plan. */
+  features: { ref: string; plan: ReadPlan } | null;
+  contract: { ref: string; validate: RecordValidator } | null;
+  resolvedAt: number;
+}
+
+export interface RouteTableDeps {
+  deployments: () => DeploymentStore;
+  registry: RegistryService;
+  features: FeatureStoreService;
+  datasets: DatasetService;
+  clock: Clock;
+  logger: Logger;
+  /** How often known routes are re-resolved (alias moves, new feature versions). */
+  refreshMs: number;
+}
+
+const key = (projectId: string, name: string) => `${projectId}\u0000${name}`;
+
+/**
+ * The gateway's in-memory routes. A deployment is resolved on first use, again when it changes
+ * (`invalidate`, from the bus) and every `refreshMs`. When the metadata database cannot be read,
+ * the last resolved route keeps serving: the data plane must outlive its control plane.
+ */
+export class RouteTable {
+  private readonly routes = new Map<string, Route>();
+  private readonly pending = new Map<string, Promise<Route>>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: RouteTableDeps) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.refreshAll(), this.deps.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async get(projectId: string, name: string): Promise<Route> {
+    const known = this.routes.get(key(projectId, name));
+    return known ?? this.resolve(projectId, name);
+  }
+
+  /** Re-resolves at once (a switch must be visible to the next request); keeps the old route if that fails. */
+  async invalidate(projectId: string, name: string): Promise<void> {
+    await this.resolve(projectId, name).catch((e: unknown) => {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') this.routes.delete(key(projectId, name));
+      else this.deps.logger.warn({ err: e, deployment: name }, 'route refresh failed; serving the last known route');
+    });
+  }
+
+  list(): Route[] {
+    return [...this.routes.values()];
+  }
+
+  private async refreshAll(): Promise<void> {
+    for (const r of [...this.routes.values()]) await this.invalidate(r.projectId, r.deployment.name);
+  }
+
+  private resolve(projectId: string, name: string): Promise<Route> {
+    const k = key(projectId, name);
+    let p = this.pending.get(k);
+    if (!p) {
+      p = this.build(projectId, name)
+        .then((route) => {
+          this.routes.set(k, route);
+          return route;
+        })
+        .finally(() => this.pending.delete(k));
+      this.pending.set(k, p);
+    }
+    return p;
+  }
+
+  private async build(projectId: string, name: string): Promise<Route> {
+    const deployment = await this.deps.deployments().get(projectId, name);
+    if (!deployment) throw new AppError('NOT_FOUND', `deployment '${name.slice(0, 64)}' does not exist`);
+    const { spec } = deployment;
+    // The caller was authorized for serving:predict on this project; resolution reads as the system.
+    const v = await this.deps.registry.getVersion(
+      systemPrincipal,
+      projectId,
+      spec.model,
+      'alias' in spec.ref ? spec.ref.alias : spec.ref.version,
+    );
+    const serviceRef = spec.options.featureService ?? v.manifest.lineage.featureService;
+    let features: Route['features'] = null;
+    if (serviceRef) {
+      const [service] = serviceRef.split('@') as [string];
+      const { plan, version } = await this.deps.features.servingPlan(projectId, service);
+      const trained = serviceRef.split('@')[1];
+      if (trained !== undefined && Number(trained) !== version) {
+        this.deps.logger.warn(
+          { deployment: name, trained: serviceRef, serving: `${service}@${version}` },
+          'serving a newer feature service version than the model was trained with',
+        );
+      }
+      features = { ref: `${service}@${version}`, plan };
+    }
+    let contract: Route['contract'] = null;
+    if (spec.options.contract) {
+      const resolved = await this.deps.datasets.contracts.resolve(projectId, spec.options.contract);
+      contract = { ref: `${resolved.contract.name}@${resolved.version}`, validate: compileRecordValidator(resolved.contract) };
+    }
+    return {
+      projectId,
+      deployment,
+      model: {
+        name: spec.model,
+        version: v.version,
+        digest: v.artifactDigest,
+        size: v.artifactSize,
+        signature: v.manifest.signature,
+      },
+      features,
+      contract,
+      resolvedAt: this.deps.clock.now(),
+    };
+  }
+}

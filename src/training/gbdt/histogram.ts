@@ -1,0 +1,163 @@
+/**
+ * Gradient histograms: per feature and bin, the sums of gradient, hessian and row count, stored
+ * flat as `[g, h, count]` triples starting at `offsets[f] * 3`. A feature's last bin is its missing bin.
+ */
+
+export interface SplitRules {
+  lambda: number;
+  minChildWeight: number;
+  minDataInLeaf: number;
+}
+
+export interface Split {
+  gain: number;
+  feature: number;
+  /** Non-missing rows with bin <= this go left. */
+  bin: number;
+  missingLeft: boolean;
+  leftG: number;
+  leftH: number;
+  leftCount: number;
+}
+
+/**
+ * Sums positions `start..end` of the leaf-ordered working copies into `hist` for the given features.
+ * Rows are read in storage order, which keeps this, the hottest loop, sequential in memory.
+ */
+export function buildHistogram(
+  hist: Float64Array,
+  bins: Uint8Array,
+  stride: number,
+  offsets: Int32Array,
+  features: Int32Array,
+  gh: Float64Array,
+  start: number,
+  end: number,
+): void {
+  hist.fill(0);
+  const nf = features.length;
+  const base = new Int32Array(nf);
+  let identity = true;
+  for (let j = 0; j < nf; j++) {
+    const f = features[j] as number;
+    base[j] = offsets[f] as number;
+    identity &&= f === j;
+  }
+  if (!identity) {
+    buildSubsetHistogram(hist, bins, stride, base, features, gh, start, end);
+    return;
+  }
+  // Every feature offered (the default): one fewer indirection per update measurably speeds this loop.
+  for (let k = start; k < end; k++) {
+    const g = gh[2 * k] as number;
+    const h = gh[2 * k + 1] as number;
+    const row = k * stride;
+    for (let j = 0; j < nf; j++) {
+      const at = ((base[j] as number) + (bins[row + j] as number)) * 3;
+      hist[at] = (hist[at] as number) + g;
+      hist[at + 1] = (hist[at + 1] as number) + h;
+      hist[at + 2] = (hist[at + 2] as number) + 1;
+    }
+  }
+}
+
+function buildSubsetHistogram(
+  hist: Float64Array,
+  bins: Uint8Array,
+  stride: number,
+  base: Int32Array,
+  features: Int32Array,
+  gh: Float64Array,
+  start: number,
+  end: number,
+): void {
+  const nf = features.length;
+  for (let k = start; k < end; k++) {
+    const g = gh[2 * k] as number;
+    const h = gh[2 * k + 1] as number;
+    const row = k * stride;
+    for (let j = 0; j < nf; j++) {
+      const at = ((base[j] as number) + (bins[row + (features[j] as number)] as number)) * 3;
+      hist[at] = (hist[at] as number) + g;
+      hist[at + 1] = (hist[at + 1] as number) + h;
+      hist[at + 2] = (hist[at + 2] as number) + 1;
+    }
+  }
+}
+
+/** `into = into - small`: the larger child's histogram from its parent's, without touching its rows. */
+export function subtractHistogram(into: Float64Array, small: Float64Array): void {
+  for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) - (small[i] as number);
+}
+
+/** Sums of one feature's bins: the node's totals, consistent with the histogram's own rounding. */
+export function histogramTotals(hist: Float64Array, offsets: Int32Array, feature: number): [number, number, number] {
+  let g = 0;
+  let h = 0;
+  let c = 0;
+  const from = (offsets[feature] as number) * 3;
+  const to = (offsets[feature + 1] as number) * 3;
+  for (let at = from; at < to; at += 3) {
+    g += hist[at] as number;
+    h += hist[at + 1] as number;
+    c += hist[at + 2] as number;
+  }
+  return [g, h, c];
+}
+
+/**
+ * The best split over the offered features, or undefined when none gains. Each threshold is tried
+ * with the missing bin on either side, which is how the split learns where missing values go.
+ */
+export function findBestSplit(
+  hist: Float64Array,
+  offsets: Int32Array,
+  features: Int32Array,
+  totals: [number, number, number],
+  rules: SplitRules,
+): Split | undefined {
+  const [G, H, C] = totals;
+  const { lambda, minChildWeight, minDataInLeaf } = rules;
+  if (C < 2 * minDataInLeaf || H < 2 * minChildWeight) return undefined;
+  const parentScore = (G * G) / (H + lambda);
+  let best: Split | undefined;
+  let bestGain = 1e-12 * Math.max(1, Math.abs(parentScore));
+  for (let k = 0; k < features.length; k++) {
+    const f = features[k] as number;
+    const first = (offsets[f] as number) * 3;
+    const missingAt = ((offsets[f + 1] as number) - 1) * 3;
+    const numBins = (missingAt - first) / 3;
+    const mg = hist[missingAt] as number;
+    const mh = hist[missingAt + 1] as number;
+    const mc = hist[missingAt + 2] as number;
+    for (let side = 0; side < 2; side++) {
+      const missingLeft = side === 0;
+      if (missingLeft && mc === 0) continue;
+      let gl = missingLeft ? mg : 0;
+      let hl = missingLeft ? mh : 0;
+      let cl = missingLeft ? mc : 0;
+      // The last bin only makes a split when it separates non-missing from missing rows.
+      const lastBin = missingLeft || mc === 0 ? numBins - 2 : numBins - 1;
+      for (let b = 0; b <= lastBin; b++) {
+        const at = first + b * 3;
+        gl += hist[at] as number;
+        hl += hist[at + 1] as number;
+        cl += hist[at + 2] as number;
+        if (cl < minDataInLeaf || hl < minChildWeight) continue;
+        const cr = C - cl;
+        const hr = H - hl;
+        if (cr < minDataInLeaf) break;
+        if (hr < minChildWeight) continue;
+        const gr = G - gl;
+        const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+        if (gain > bestGain) {
+          bestGain = gain;
+          // Without missing rows here, unseen missing values follow the bigger child.
+          const ml = mc === 0 ? cl >= cr : missingLeft;
+          best = { gain, feature: f, bin: b, missingLeft: ml, leftG: gl, leftH: hl, leftCount: cl };
+        }
+      }
+    }
+  }
+  return best;
+}

@@ -1,0 +1,2 @@
+export { GBDT_DEFAULTS, type GbdtParams } from './params.ts';
+export { trainGbdt } from './trainer.ts';

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeelClient } from '../../src/client/index.ts';
+import { deployLinearModel, postPredict } from '../helpers/serving-fixtures.ts';
+import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
+
+describe('predict limits: rate limits and load shedding', () => {
+  let keel: TestKeel;
+  let admin: KeelClient;
+  let predictorKey: string;
+
+  beforeAll(async () => {
+    keel = await startTestKeel();
+    admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
+    ({ predictorKey } = await deployLinearModel(admin));
+  });
+  afterAll(async () => keel?.dispose());
+
+  const predict = (records: unknown[]) => postPredict(keel.url, predictorKey, 'lin', { records });
+
+  it('answers 429 with Retry-After past a key’s token bucket', async () => {
+    await admin.deployments.deploy('lin', {
+      model: 'lin',
+      ref: { alias: 'champion' },
+      options: { rateLimit: { perSecond: 0.5, burst: 2 } },
+    });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await predict([{ x: [1, 2] }]));
+    expect(statuses.map((r) => r.status)).toEqual([200, 200, 429]);
+    const limited = statuses[2] as Response;
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+  });
+
+  it('sheds load with 503 OVERLOADED and Retry-After when the queue is full, and never fails otherwise', async () => {
+    await admin.deployments.deploy('lin', {
+      model: 'lin',
+      ref: { alias: 'champion' },
+      options: { batching: { maxBatchRows: 1, maxQueueDelayMs: 0, maxQueueRows: 2 } },
+    });
+    const rows = Array.from({ length: 2 }, (_, i) => ({ x: [i, 1] }));
+    const answers = await Promise.all(Array.from({ length: 40 }, () => predict(rows)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(503);
+    const shed = answers.find((r) => r.status === 503) as Response;
+    expect(shed.headers.get('retry-after')).not.toBeNull();
+    expect(((await shed.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+  });
+});
+
+describe('the prediction cache', () => {
+  let keel: TestKeel;
+  let predictorKey: string;
+
+  beforeAll(async () => {
+    keel = await startTestKeel();
+    const admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
+    ({ predictorKey } = await deployLinearModel(admin));
+    await admin.deployments.deploy('lin', { model: 'lin', ref: { alias: 'champion' }, options: { cache: { enabled: true } } });
+  });
+  afterAll(async () => keel?.dispose());
+
+  const modelCalls = async () => {
+    const text = await (await fetch(`${keel.url}/metrics`)).text();
+    return Number(/keel_predict_batch_rows_count\{model="lin@1"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  const predict = async (x: number[]) =>
+    (await (await postPredict(keel.url, predictorKey, 'lin', { record: { x } })).json()) as { probabilities: number[] };
+
+  it('answers a repeated input from the cache, with the same answer, and computes new inputs', async () => {
+    const first = await predict([3, 4]);
+    const calls = await modelCalls();
+    expect(calls).toBeGreaterThan(0);
+    expect(await predict([3, 4])).toMatchObject({ probabilities: first.probabilities });
+    expect(await modelCalls()).toBe(calls);
+    await predict([4, 3]);
+    expect(await modelCalls()).toBe(calls + 1);
+  });
+});
