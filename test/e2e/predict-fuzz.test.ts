@@ -72,11 +72,11 @@ describe(`predict fuzz (seed ${seed}; rerun with KEEL_FUZZ_SEED)`, () => {
 
   const logged = async () => (await admin.queryInferenceLog('SELECT count(*) AS n FROM inference_log')).rows[0]?.n as number;
 
-  it('answers 3,000 malformed predict requests with 4xx, keeps serving, and logs none of them', async () => {
+  it('answers 5,000 malformed predict requests with 4xx, keeps serving, and logs none of them', async () => {
     const rand = seededRandom(seed);
     const before = await logged();
     const statuses = new Map<number, number>();
-    const requests = Array.from({ length: 3000 }, () => malformed(rand));
+    const requests = Array.from({ length: 5000 }, () => malformed(rand));
     for (let i = 0; i < requests.length; i += 16) {
       await Promise.all(
         requests.slice(i, i + 16).map(async ({ body, contentType }) => {
