@@ -17,6 +17,8 @@ describe('signalGroup', () => {
   it('returns false, without throwing, for a group that has already exited', async () => {
     const child = spawn('true', [], { detached: true, stdio: 'ignore' });
     await once(child, 'exit');
+    // What the timer used to call directly:
+    expect(() => process.kill(-(child.pid as number), 'SIGKILL')).toThrow(/ESRCH/);
     expect(() => signalGroup(child.pid, 'SIGKILL')).not.toThrow();
     expect(signalGroup(child.pid, 'SIGKILL')).toBe(false);
     expect(signalGroup(undefined, 'SIGKILL')).toBe(false);
