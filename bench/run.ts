@@ -33,6 +33,10 @@ const benchmarks: Record<string, BenchEntry> = {
       'the flights reference pipeline at full scale (>1M training rows), GBDT vs LightGBM on the same split; --no-lightgbm',
     load: () => import('./flights-pipeline.ts'),
   },
+  training: {
+    summary: 'GBDT on 1M flights × 10 features vs LightGBM (same rows, params, trees, 1 thread): time per tree, AUC; --quick',
+    load: () => import('./training.ts'),
+  },
   'serving-oip': {
     summary: 'OIP v2 infer on Keel vs a bare Fastify + ONNX Runtime server, same model, concurrency 1/8/64; --quick',
     load: () => import('./serving-oip.ts'),

@@ -163,7 +163,7 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     adminKey,
     adminKeyPath,
     async close() {
-      pipelineTriggers.stop();
+      await pipelineTriggers.stop();
       // Stop taking requests, let in-flight ones finish (their log records flush), then free models.
       // Connections that go idle while closing are closed as they do, rather than lingering for the
       // keep-alive timeout (a client's pooled connection must not hold a shutdown for a minute).

@@ -1,8 +1,9 @@
-"""LightGBM on the split files Keel's flights pipeline wrote: the peer baseline for Keel's GBDT.
+"""LightGBM on Parquet files Keel wrote: the peer baseline for Keel's GBDT.
 
-argv[1]: JSON with train/valid/test paths, features (name, kind), label threshold and params.
-Prints one JSON line: seconds to load + train, iterations, test AUC. Timing includes reading
-the Parquet files, as Keel's train step does.
+argv[1]: JSON with train/test paths (and valid for early stopping), features (name, kind), the
+label (`label` column, or `late_minutes` over `delay`) and params. Prints one JSON line: seconds
+to load the training data, seconds to train (Dataset binning + boosting, as Keel's trainer bins
+too), their sum as `seconds`, iterations, test AUC.
 """
 import json
 import sys
@@ -18,10 +19,11 @@ cfg = json.loads(sys.argv[1])
 features = cfg["features"]
 names = [f["name"] for f in features]
 categorical = [f["name"] for f in features if f["kind"] == "categorical"]
+label = cfg.get("label")
 
 
 def load(path, vocab=None):
-    t = pq.read_table(path, columns=names + ["delay"])
+    t = pq.read_table(path, columns=names + [label or "delay"])
     cols = []
     vocab = vocab if vocab is not None else {}
     for f in names:
@@ -36,14 +38,16 @@ def load(path, vocab=None):
             cols.append(np.array([codes.get(v, np.nan) if v is not None else np.nan for v in values], dtype=np.float64))
         else:
             cols.append(col.cast(pa.float64()).to_numpy(zero_copy_only=False))
-    y = (t.column("delay").cast(pa.float64()).to_numpy(zero_copy_only=False) > cfg["late_minutes"]).astype(np.float64)
+    raw = t.column(label or "delay").cast(pa.float64()).to_numpy(zero_copy_only=False)
+    y = raw if label else (raw > cfg["late_minutes"]).astype(np.float64)
     return np.stack(cols, axis=1), y, vocab
 
 
 t0 = time.perf_counter()
 x_train, y_train, vocab = load(cfg["train"])
 vocab["__frozen__"] = True
-x_valid, y_valid, _ = load(cfg["valid"], vocab)
+valid = load(cfg["valid"], vocab) if cfg.get("valid") else None
+t1 = time.perf_counter()
 params = {
     "objective": "binary",
     "learning_rate": cfg["learning_rate"],
@@ -57,15 +61,22 @@ params = {
     "seed": 0,
 }
 train_set = lgb.Dataset(x_train, y_train, feature_name=names, categorical_feature=categorical or "auto")
-valid_set = lgb.Dataset(x_valid, y_valid, reference=train_set)
-booster = lgb.train(
-    params,
-    train_set,
-    num_boost_round=cfg["num_trees"],
-    valid_sets=[valid_set],
-    callbacks=[lgb.early_stopping(20, verbose=False)],
-)
-seconds = time.perf_counter() - t0
+extra = {}
+if valid is not None:
+    extra = {
+        "valid_sets": [lgb.Dataset(valid[0], valid[1], reference=train_set)],
+        "callbacks": [lgb.early_stopping(20, verbose=False)],
+    }
+booster = lgb.train(params, train_set, num_boost_round=cfg["num_trees"], **extra)
+t2 = time.perf_counter()
 x_test, y_test, _ = load(cfg["test"], vocab)
-auc = roc_auc_score(y_test, booster.predict(x_test, num_iteration=booster.best_iteration))
-print(json.dumps({"seconds": seconds, "iterations": booster.current_iteration(), "best": booster.best_iteration, "auc": auc}))
+best = booster.best_iteration if valid is not None else booster.current_iteration()
+auc = roc_auc_score(y_test, booster.predict(x_test, num_iteration=best))
+print(json.dumps({
+    "seconds": t2 - t0,
+    "load_seconds": t1 - t0,
+    "train_seconds": t2 - t1,
+    "iterations": booster.current_iteration(),
+    "best": best,
+    "auc": auc,
+}))

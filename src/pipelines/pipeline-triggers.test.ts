@@ -13,9 +13,15 @@ let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(`${tmpdir()}/keel-triggers-`);
 });
-afterEach(async () => rm(dir, { recursive: true, force: true }));
+let stopAll: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  // Runs a trigger started may still be writing into `dir`.
+  await stopAll?.();
+  stopAll = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
 
-async function setUp(principals: Record<string, Principal | null> = { system: systemPrincipal }) {
+async function setUp(principals: Record<string, Principal | null> = { system: systemPrincipal }, delayMs = 0) {
   const kit = await setUpPipelines(dir, [noop]);
   const bus = new MemoryEventBus();
   const triggers = new PipelineTriggers({
@@ -23,10 +29,17 @@ async function setUp(principals: Record<string, Principal | null> = { system: sy
     store: kit.store,
     bus,
     logger: kit.logger,
-    principalFor: async (id) => principals[id] ?? null,
+    principalFor: async (id) => {
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      return principals[id] ?? null;
+    },
   });
   kit.service.afterApply = () => triggers.sync();
   await triggers.start();
+  stopAll = async () => {
+    await triggers.stop();
+    await kit.service.drain();
+  };
   const runsOf = async (name: string) => kit.service.listRuns(systemPrincipal, 'prj_1', name);
   const until = async (name: string, n: number) => {
     for (let i = 0; i < 400 && (await runsOf(name)).length < n; i++) await new Promise((r) => setTimeout(r, 25));
@@ -48,7 +61,7 @@ describe('PipelineTriggers', () => {
     await event('flights');
     const runs = await t.until('on-data', 1);
     expect(runs.map((r) => r.trigger)).toEqual(['dataset:flights@dsv_1']);
-    t.triggers.stop();
+    await t.triggers.stop();
   });
 
   it('starts a run on a bus event with its topic', async () => {
@@ -57,7 +70,7 @@ describe('PipelineTriggers', () => {
     await t.bus.publish({ topic: 'monitoring.drift', projectId: 'prj_1', payload: {}, at: 0 });
     await t.bus.publish({ topic: 'monitoring.retrain', projectId: 'prj_1', payload: {}, at: 0 });
     expect((await t.until('on-event', 1)).map((r) => r.trigger)).toEqual(['event:monitoring.retrain']);
-    t.triggers.stop();
+    await t.triggers.stop();
   });
 
   it('runs on a cron schedule, and reports the next times', async () => {
@@ -65,7 +78,7 @@ describe('PipelineTriggers', () => {
     await t.service.apply(systemPrincipal, 'prj_1', spec('every-second', [{ cron: '* * * * * *' }]), null);
     expect(t.triggers.nextRuns('prj_1', 'every-second').length).toBe(1);
     const runs = await t.until('every-second', 1);
-    t.triggers.stop();
+    await t.triggers.stop();
     expect(runs[0]?.trigger).toBe('cron:* * * * * *');
   });
 
@@ -75,6 +88,15 @@ describe('PipelineTriggers', () => {
     await t.bus.publish({ topic: 'go', projectId: 'prj_1', payload: {}, at: 0 });
     await new Promise((r) => setTimeout(r, 100));
     expect(await t.runsOf('orphan')).toEqual([]);
-    t.triggers.stop();
+    await t.triggers.stop();
+  });
+
+  it('stop() waits for a trigger that is still starting its run', async () => {
+    const t = await setUp({ system: systemPrincipal }, 50);
+    await t.service.apply(systemPrincipal, 'prj_1', spec('slow', [{ event: 'go' }]), null);
+    void t.bus.publish({ topic: 'go', projectId: 'prj_1', payload: {}, at: 0 });
+    await new Promise((r) => setTimeout(r, 5));
+    await t.triggers.stop();
+    expect((await t.runsOf('slow')).map((r) => r.trigger)).toEqual(['event:go']);
   });
 });

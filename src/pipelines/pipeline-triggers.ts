@@ -24,6 +24,8 @@ export class PipelineTriggers {
   private crons: { def: PipelineDefinition; job: Cron }[] = [];
   private unsubscribe: (() => void) | null = null;
   private definitions: PipelineDefinition[] = [];
+  /** Triggers between firing and their run being started: `stop()` waits for them. */
+  private readonly firing = new Set<Promise<void>>();
 
   constructor(private readonly deps: TriggerDeps) {}
 
@@ -32,11 +34,16 @@ export class PipelineTriggers {
     await this.sync();
   }
 
-  stop(): void {
+  /**
+   * Stops the schedules and the bus subscription, then waits for triggers already firing, so that
+   * once it resolves no new run can start (shutdown drains the runs after this).
+   */
+  async stop(): Promise<void> {
     for (const c of this.crons) c.job.stop();
     this.crons = [];
     this.unsubscribe?.();
     this.unsubscribe = null;
+    await Promise.allSettled([...this.firing]);
   }
 
   async sync(): Promise<void> {
@@ -75,7 +82,13 @@ export class PipelineTriggers {
     }
   }
 
-  private async fire(def: PipelineDefinition, trigger: string): Promise<void> {
+  private fire(def: PipelineDefinition, trigger: string): Promise<void> {
+    const started = this.startRun(def, trigger).finally(() => this.firing.delete(started));
+    this.firing.add(started);
+    return started;
+  }
+
+  private async startRun(def: PipelineDefinition, trigger: string): Promise<void> {
     try {
       const actor = await this.deps.principalFor(def.createdBy);
       if (!actor) {

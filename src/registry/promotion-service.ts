@@ -24,7 +24,7 @@ export interface GateReport {
   moves: AliasMove[];
 }
 
-/** Promotion policies, approvals and dry runs of the gate (docs/promotion-gates.md). */
+/** Promotion policies, approvals and dry runs of the gate (docs/gates.md). */
 export class PromotionService {
   constructor(
     private readonly tx: Transactor<RegistryStores>,

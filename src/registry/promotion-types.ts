@@ -1,4 +1,4 @@
-/** Promotion gates: a policy per model, approvals, and the checks they produce (docs/promotion-gates.md). */
+/** Promotion gates: a policy per model, approvals, and the checks they produce (docs/gates.md). */
 
 export type MetricDirection = 'higher' | 'lower';
 

@@ -57,8 +57,10 @@ describe('the flights reference pipeline', () => {
     expect(mv.manifest.signature.inputs.map((i) => i.name)).toContain('origin_delays__delay_mean_1h');
     const tracked = await client.getRun(run.trackingRunId as string);
     expect(tracked.inputs).toContainEqual(expect.objectContaining({ digest: datasetDigest, context: 'training' }));
+    // The model's and the baselines' evaluate steps read the same test file, logged once under
+    // whichever step got there first (they run concurrently), so the name is not asserted.
     expect(tracked.inputs).toContainEqual(
-      expect.objectContaining({ digest: mv.manifest.lineage.evalDatasetDigest, context: 'evaluation', name: 'evaluate.test' }),
+      expect.objectContaining({ digest: mv.manifest.lineage.evalDatasetDigest, context: 'evaluation' }),
     );
     const alias = await client.getVersion('flights-delay', 'candidate');
     expect(alias.version).toBe(version);
