@@ -8,7 +8,7 @@ export interface ValueSpec {
   shape: Dim[];
 }
 
-export type InitializerDtype = 'float32' | 'float64' | 'int32' | 'int64';
+export type InitializerDtype = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
 
 export interface InitializerSpec {
   name: string;
@@ -130,7 +130,7 @@ function checkInt(name: string, v: number): number {
   return v;
 }
 
-const WIDTH: Record<InitializerDtype, number> = { float32: 4, float64: 8, int32: 4, int64: 8 };
+const WIDTH: Record<InitializerDtype, number> = { float32: 4, float64: 8, int32: 4, int64: 8, uint8: 1 };
 
 /** Weights go into raw_data (little-endian, per the ONNX spec): compact and fast to load. */
 function encodeTensor(t: InitializerSpec) {
@@ -148,6 +148,7 @@ function encodeTensor(t: InitializerSpec) {
     if (t.dtype === 'float32') view.setFloat32(at, v, true);
     else if (t.dtype === 'float64') view.setFloat64(at, v, true);
     else if (t.dtype === 'int32') view.setInt32(at, checkInt(t.name, v), true);
+    else if (t.dtype === 'uint8') view.setUint8(at, checkInt(t.name, v));
     else view.setBigInt64(at, BigInt(checkInt(t.name, v)), true);
   });
   return { name: t.name, dims: t.dims, dataType, rawData: raw };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binColumn, type FeatureBins, featureValues, fitCategoryCodes, fitThresholds } from './binning.ts';
+import { binColumn, categoryThresholds, type FeatureBins, featureValues, fitCategoryCodes, fitThresholds } from './binning.ts';
 import { seededRandom } from './params.ts';
 
 function binsOf(values: Float64Array, maxBins: number): { fb: FeatureBins; codes: Uint8Array } {
@@ -44,12 +44,25 @@ describe('GBDT binning', () => {
     expect(Array.from(codes.slice(0, 5))).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('ranks categories by mean target; missing, empty and unseen categories become NaN', () => {
-    const column = ['a', 'b', 'c', 'a', 'b', 'c', null, ''];
-    const y = Float64Array.of(1, 0, 1, 1, 0, 0, 1, 1);
-    const codes = fitCategoryCodes(column, y);
-    expect([...codes.keys()]).toEqual(['b', 'c', 'a']);
+  it('codes categories by frequency; missing, empty and unseen categories become NaN', () => {
+    const column = ['c', 'b', 'c', 'a', 'b', 'c', null, '', null];
+    const codes = fitCategoryCodes(column, 255);
+    expect([...codes.entries()]).toEqual([
+      ['c', 0],
+      ['b', 1],
+      ['a', 2],
+    ]);
     const values = featureValues({ name: 'k', kind: 'categorical' }, ['a', 'zz', null, '', 'b'], 5, codes);
-    expect(Array.from(values)).toEqual([2, Number.NaN, Number.NaN, Number.NaN, 0]);
+    expect(Array.from(values)).toEqual([2, Number.NaN, Number.NaN, Number.NaN, 1]);
+  });
+
+  it('keeps the most frequent categories when there are more than bins; the rest share the missing bin', () => {
+    const column = ['x', 'y', 'y', 'z', 'z', 'z', 'w'];
+    const codes = fitCategoryCodes(column, 2);
+    expect([...codes.keys()]).toEqual(['z', 'y']);
+    const fb: FeatureBins = { spec: { name: 'k', kind: 'categorical' }, thresholds: categoryThresholds(2), numBins: 2, codes };
+    const out = { rows: column.length, stride: 4, bins: new Uint8Array(column.length * 4) };
+    binColumn(featureValues(fb.spec, column, column.length, codes), fb, out, 0);
+    expect(Array.from({ length: column.length }, (_, i) => out.bins[i * 4])).toEqual([2, 1, 1, 0, 0, 0, 2]);
   });
 });

@@ -11,7 +11,7 @@ export interface FeatureBins {
   /** Strictly increasing float32 values; the last is +Infinity so every number has a bin. */
   thresholds: Float64Array;
   numBins: number;
-  /** Categorical only: category → ordinal code, fed to the trees as a number. */
+  /** Categorical only: category → code (its bin), fed to the trees as a number. */
   codes?: Map<string, number>;
 }
 
@@ -28,36 +28,32 @@ export interface BinnedRows {
 export const rowStride = (features: number): number => Math.ceil(features / 4) * 4;
 
 const SAMPLE_ROWS = 200_000;
-/** Pseudo-count pulling small categories toward the global mean before ranking them. */
-const CATEGORY_PRIOR = 10;
 
 const fail = (message: string): AppError => new AppError('VALIDATION_FAILED', message);
 
-/** Ranks categories by smoothed mean target, so ordinal splits on the code can separate high from low. */
-export function fitCategoryCodes(column: (string | null)[], target: Float64Array, weights?: Float64Array): Map<string, number> {
-  const sums = new Map<string, [number, number]>();
-  let total = 0;
-  let totalWeight = 0;
+/**
+ * Codes categories by frequency (most frequent first, ties by name), one bin each. The trees split a
+ * categorical feature on sets of codes chosen per node, so the order only decides which categories
+ * keep a bin when there are more than `maxCategories`: the rarest share the missing bin.
+ */
+export function fitCategoryCodes(column: (string | null)[], maxCategories: number, weights?: Float64Array): Map<string, number> {
+  const counts = new Map<string, number>();
   for (let i = 0; i < column.length; i++) {
     const c = column[i];
     if (c === null || c === undefined || c === '') continue;
     const w = weights ? (weights[i] as number) : 1;
-    const y = (target[i] as number) * w;
-    const acc = sums.get(c);
-    if (acc) {
-      acc[0] += y;
-      acc[1] += w;
-    } else sums.set(c, [y, w]);
-    total += y;
-    totalWeight += w;
+    if (!(w > 0)) continue;
+    counts.set(c, (counts.get(c) ?? 0) + 1);
   }
-  const prior = totalWeight > 0 ? total / totalWeight : 0;
-  const ranked = [...sums.entries()].map(([name, [s, w]]) => ({
-    name,
-    mean: (s + prior * CATEGORY_PRIOR) / (w + CATEGORY_PRIOR),
-  }));
-  ranked.sort((a, b) => a.mean - b.mean || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return new Map(ranked.map((r, i) => [r.name, i]));
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return new Map(ranked.slice(0, maxCategories).map(([name], i) => [name, i]));
+}
+
+/** One bin per category code: code c lands in bin c (cuts halfway between consecutive integers). */
+export function categoryThresholds(categories: number): Float64Array {
+  const cuts = Float64Array.from({ length: Math.max(1, categories) }, (_, i) => i + 0.5);
+  cuts[cuts.length - 1] = Number.POSITIVE_INFINITY;
+  return cuts;
 }
 
 /** The numbers the trees see for one feature: raw values, or category codes with NaN for missing and unseen. */
@@ -169,21 +165,22 @@ export function binTable(table: Table, featureBins: FeatureBins[]): BinnedRows {
 export function fitFeatureBins(
   table: Table,
   features: FeatureSpec[],
-  target: Float64Array,
   maxBins: number,
   random: () => number,
   weights?: Float64Array,
 ): FeatureBins[] {
   return features.map((spec) => {
     const column = table.columns[spec.name];
-    let codes: Map<string, number> | undefined;
     if (spec.kind === 'categorical') {
       if (column === undefined || column instanceof Float64Array)
         throw fail(`categorical feature '${spec.name}' needs a string column`);
-      codes = fitCategoryCodes(column, target, weights);
+      if (column.length !== table.rows)
+        throw fail(`feature column '${spec.name}' has ${column.length} values, expected ${table.rows}`);
+      const codes = fitCategoryCodes(column, maxBins, weights);
+      const thresholds = categoryThresholds(codes.size);
+      return { spec, thresholds, numBins: thresholds.length, codes };
     }
-    const values = featureValues(spec, column, table.rows, codes);
-    const thresholds = fitThresholds(values, maxBins, random);
-    return { spec, thresholds, numBins: thresholds.length, ...(codes ? { codes } : {}) };
+    const thresholds = fitThresholds(featureValues(spec, column, table.rows), maxBins, random);
+    return { spec, thresholds, numBins: thresholds.length };
   });
 }

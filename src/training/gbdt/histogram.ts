@@ -3,22 +3,10 @@
  * flat as `[g, h, count]` triples starting at `offsets[f] * 3`. A feature's last bin is its missing bin.
  */
 
-export interface SplitRules {
-  lambda: number;
-  minChildWeight: number;
-  minDataInLeaf: number;
-}
+import { bestSetSplit } from './categorical-split.ts';
+import type { Split, SplitRules } from './split.ts';
 
-export interface Split {
-  gain: number;
-  feature: number;
-  /** Non-missing rows with bin <= this go left. */
-  bin: number;
-  missingLeft: boolean;
-  leftG: number;
-  leftH: number;
-  leftCount: number;
-}
+export type { Split, SplitRules };
 
 /**
  * Sums positions `start..end` of the leaf-ordered working copies into `hist` for the given features.
@@ -113,6 +101,7 @@ export function findBestSplit(
   hist: Float64Array,
   offsets: Int32Array,
   features: Int32Array,
+  categorical: Uint8Array,
   totals: [number, number, number],
   rules: SplitRules,
 ): Split | undefined {
@@ -127,6 +116,14 @@ export function findBestSplit(
     const first = (offsets[f] as number) * 3;
     const missingAt = ((offsets[f + 1] as number) - 1) * 3;
     const numBins = (missingAt - first) / 3;
+    if (categorical[f] === 1) {
+      const set = bestSetSplit(hist, f, first, numBins, totals, rules, parentScore, bestGain);
+      if (set) {
+        best = set;
+        bestGain = set.gain;
+      }
+      continue;
+    }
     const mg = hist[missingAt] as number;
     const mh = hist[missingAt + 1] as number;
     const mc = hist[missingAt + 2] as number;

@@ -22,6 +22,16 @@ export interface GbdtParams {
   maxBins: number;
   /** Stop after this many iterations without a better validation loss; 0 disables. */
   earlyStoppingRounds: number;
+  /** Categorical splits: a feature with at most this many categories splits one category against the rest. */
+  maxCatToOnehot: number;
+  /** Categorical splits: at most this many categories on the set side of a split. */
+  maxCatThreshold: number;
+  /** Categorical splits: pseudo-hessian added when ranking categories by gradient ratio; rarer categories are not offered. */
+  catSmooth: number;
+  /** Categorical splits: extra L2 penalty when scoring a set split. */
+  catL2: number;
+  /** Categorical splits: minimum rows per step of the set and on its other side. */
+  minDataPerGroup: number;
   seed: number;
 }
 
@@ -37,6 +47,12 @@ export const GBDT_DEFAULTS: GbdtParams = {
   colSubsample: 1,
   maxBins: 255,
   earlyStoppingRounds: 20,
+  // LightGBM's defaults, whose categorical split search this follows.
+  maxCatToOnehot: 4,
+  maxCatThreshold: 32,
+  catSmooth: 10,
+  catL2: 10,
+  minDataPerGroup: 100,
   seed: 0,
 };
 
@@ -63,6 +79,11 @@ const RULES: Record<keyof GbdtParams, [Check, string]> = {
   colSubsample: [fraction, 'a number in (0, 1]'],
   maxBins: [int(2, 255), 'an integer in [2, 255]'],
   earlyStoppingRounds: [int(0), 'an integer >= 0 (0 disables)'],
+  maxCatToOnehot: [int(1, 255), 'an integer in [1, 255]'],
+  maxCatThreshold: [int(1, 255), 'an integer in [1, 255]'],
+  catSmooth: [atLeast(0), 'a number >= 0'],
+  catL2: [atLeast(0), 'a number >= 0'],
+  minDataPerGroup: [int(1), 'an integer >= 1'],
   seed: [int(0, 2 ** 32 - 1), 'an integer in [0, 2^32)'],
 };
 

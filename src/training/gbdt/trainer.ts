@@ -13,7 +13,7 @@ export async function trainGbdt(input: TrainInput, given?: Partial<GbdtParams>):
   const { y, validY } = checkInput(input);
   const { train, task, weights } = input;
   const random = seededRandom(p.seed);
-  const fbs = fitFeatureBins(train, input.features, y, p.maxBins, random, weights);
+  const fbs = fitFeatureBins(train, input.features, p.maxBins, random, weights);
   const binned = binTable(train, fbs);
   const validBinned = validY && input.valid ? binTable(input.valid, fbs) : undefined;
   const offsets = new Int32Array(fbs.length + 1);
@@ -31,8 +31,18 @@ export async function trainGbdt(input: TrainInput, given?: Partial<GbdtParams>):
     stride: binned.stride,
     offsets,
     thresholds: fbs.map((fb) => fb.thresholds),
+    categorical: Uint8Array.from(fbs, (fb) => (fb.codes ? 1 : 0)),
     gh: new Float64Array(2 * n),
-    rules: { lambda: p.lambda, minChildWeight: p.minChildWeight, minDataInLeaf: p.minDataInLeaf },
+    rules: {
+      lambda: p.lambda,
+      minChildWeight: p.minChildWeight,
+      minDataInLeaf: p.minDataInLeaf,
+      maxCatToOnehot: p.maxCatToOnehot,
+      maxCatThreshold: p.maxCatThreshold,
+      catSmooth: p.catSmooth,
+      catL2: p.catL2,
+      minDataPerGroup: p.minDataPerGroup,
+    },
     maxDepth: p.maxDepth,
     numLeaves: p.numLeaves,
     learningRate: p.learningRate,

@@ -7,6 +7,8 @@ export interface Tree {
   /** Training-time threshold as a bin index; `threshold` is the same cut as a float32 value. */
   bin: Int32Array;
   threshold: Float64Array;
+  /** Set splits (categorical features): a mask over the feature's bins, which are its category codes; 1 goes left. */
+  sets: (Uint8Array | undefined)[];
   missingLeft: Uint8Array;
   left: Int32Array;
   right: Int32Array;
@@ -21,6 +23,8 @@ export interface GrowContext {
   offsets: Int32Array;
   /** Per feature: its thresholds, last one +Infinity. */
   thresholds: Float64Array[];
+  /** Per feature: 1 when categorical (split on sets of categories, not thresholds). */
+  categorical: Uint8Array;
   gh: Float64Array;
   rules: SplitRules;
   maxDepth: number;
@@ -58,6 +62,7 @@ function newTree(capacity: number): Tree {
     feature: new Int32Array(capacity).fill(-1),
     bin: new Int32Array(capacity),
     threshold: new Float64Array(capacity),
+    sets: new Array<Uint8Array | undefined>(capacity).fill(undefined),
     missingLeft: new Uint8Array(capacity),
     left: new Int32Array(capacity),
     right: new Int32Array(capacity),
@@ -80,7 +85,7 @@ export function growTree(ctx: GrowContext, count: number, features: Int32Array):
   const evaluate = (leaf: Leaf): void => {
     leaf.split =
       leaf.depth < ctx.maxDepth && leaf.hist
-        ? findBestSplit(leaf.hist, ctx.offsets, features, leaf.totals, ctx.rules)
+        ? findBestSplit(leaf.hist, ctx.offsets, features, ctx.categorical, leaf.totals, ctx.rules)
         : undefined;
     if (!leaf.split) release(ctx, leaf);
   };
@@ -107,7 +112,8 @@ export function growTree(ctx: GrowContext, count: number, features: Int32Array):
     const n = parent.node;
     tree.feature[n] = split.feature;
     tree.bin[n] = split.bin;
-    tree.threshold[n] = ctx.thresholds[split.feature]?.[split.bin] ?? Number.POSITIVE_INFINITY;
+    tree.threshold[n] = split.set ? Number.NaN : (ctx.thresholds[split.feature]?.[split.bin] ?? Number.POSITIVE_INFINITY);
+    tree.sets[n] = split.set;
     tree.missingLeft[n] = split.missingLeft ? 1 : 0;
     tree.left[n] = left.node;
     tree.right[n] = right.node;
@@ -146,6 +152,7 @@ function trimTree(t: Tree, n: number): Tree {
     feature: t.feature.slice(0, n),
     bin: t.bin.slice(0, n),
     threshold: t.threshold.slice(0, n),
+    sets: t.sets.slice(0, n),
     missingLeft: t.missingLeft.slice(0, n),
     left: t.left.slice(0, n),
     right: t.right.slice(0, n),
@@ -162,14 +169,15 @@ export function addTreeByBins(
   scores: Float64Array,
   skip?: Uint8Array,
 ): void {
-  const { feature, bin, missingLeft, left, right, value } = tree;
+  const { feature, bin, sets, missingLeft, left, right, value } = tree;
   for (let r = 0; r < scores.length; r++) {
     if (skip && skip[r] === 1) continue;
     let node = 0;
     let f = feature[0] as number;
     while (f >= 0) {
       const b = bins[r * stride + f] as number;
-      const goLeft = b === missingBins[f] ? missingLeft[node] === 1 : b <= (bin[node] as number);
+      const set = sets[node];
+      const goLeft = set ? set[b] === 1 : b === missingBins[f] ? missingLeft[node] === 1 : b <= (bin[node] as number);
       node = (goLeft ? left[node] : right[node]) as number;
       f = feature[node] as number;
     }
@@ -177,14 +185,16 @@ export function addTreeByBins(
   }
 }
 
-/** The leaf a float32 feature row reaches, comparing as ONNX Runtime's BRANCH_LEQ does. */
+/** The leaf a float32 feature row reaches, comparing as ONNX Runtime's BRANCH_LEQ and BRANCH_MEMBER do. */
 export function leafValue(tree: Tree, x: Float32Array, at: number): number {
-  const { feature, threshold, missingLeft, left, right, value } = tree;
+  const { feature, threshold, sets, missingLeft, left, right, value } = tree;
   let node = 0;
   let f = feature[0] as number;
   while (f >= 0) {
     const v = x[at + f] as number;
-    const goLeft = v <= (threshold[node] as number) || (Number.isNaN(v) && missingLeft[node] === 1);
+    const set = sets[node];
+    // A set split's input is a category code, an integer below the set's length, or NaN (missing: right).
+    const goLeft = set ? set[v] === 1 : v <= (threshold[node] as number) || (Number.isNaN(v) && missingLeft[node] === 1);
     node = (goLeft ? left[node] : right[node]) as number;
     f = feature[node] as number;
   }

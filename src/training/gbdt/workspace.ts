@@ -51,11 +51,12 @@ export function partition(work: Workspace, stride: number, start: number, end: n
   const { order, bins, words, gh, spareOrder, spareWords, spareGh } = work;
   const w = stride / 4;
   const f = split.feature;
+  const set = split.set;
   let l = start;
   let r = 0;
   for (let k = start; k < end; k++) {
     const b = bins[k * stride + f] as number;
-    if (b === missingBin ? split.missingLeft : b <= split.bin) {
+    if (set ? set[b] === 1 : b === missingBin ? split.missingLeft : b <= split.bin) {
       if (l !== k) {
         order[l] = order[k] as number;
         for (let j = 0; j < w; j++) words[l * w + j] = words[k * w + j] as number;
