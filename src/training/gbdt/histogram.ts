@@ -9,8 +9,9 @@ import type { Split, SplitRules } from './split.ts';
 export type { Split, SplitRules };
 
 /**
- * Sums positions `start..end` of the leaf-ordered working copies into `hist` for the given features.
- * Rows are read in storage order, which keeps this, the hottest loop, sequential in memory.
+ * Sums the rows `order[start..end)` into `hist` for the given features. Bins are row-major, so one
+ * row's features share a cache line; `sequential` says the rows are exactly `start..end` (the root
+ * without sampling), which lets the hottest loop read memory in order without the index.
  */
 export function buildHistogram(
   hist: Float64Array,
@@ -18,9 +19,11 @@ export function buildHistogram(
   stride: number,
   offsets: Int32Array,
   features: Int32Array,
-  gh: Float64Array,
+  gh: Float32Array,
+  order: Uint32Array,
   start: number,
   end: number,
+  sequential: boolean,
 ): void {
   hist.fill(0);
   const nf = features.length;
@@ -32,21 +35,50 @@ export function buildHistogram(
     identity &&= f === j;
   }
   if (!identity) {
-    buildSubsetHistogram(hist, bins, stride, base, features, gh, start, end);
+    buildSubsetHistogram(hist, bins, stride, base, features, gh, order, start, end);
     return;
   }
-  // Every feature offered (the default): one fewer indirection per update measurably speeds this loop.
-  for (let k = start; k < end; k++) {
-    const g = gh[2 * k] as number;
-    const h = gh[2 * k + 1] as number;
-    const row = k * stride;
-    for (let j = 0; j < nf; j++) {
-      const at = ((base[j] as number) + (bins[row + j] as number)) * 3;
-      hist[at] = (hist[at] as number) + g;
-      hist[at + 1] = (hist[at + 1] as number) + h;
-      hist[at + 2] = (hist[at + 2] as number) + 1;
-    }
-  }
+  kernelFor(offsets, nf)(hist, bins, gh, order, start, end, sequential ? 1 : 0);
+}
+
+type Kernel = (
+  hist: Float64Array,
+  bins: Uint8Array,
+  gh: Float32Array,
+  order: Uint32Array,
+  start: number,
+  end: number,
+  sequential: number,
+) => void;
+
+const kernels = new Map<string, Kernel>();
+
+/**
+ * The all-features loop, generated once per layout with the row stride and every feature's histogram
+ * offset as constants and the feature loop unrolled: V8 then keeps all of it in registers, measured
+ * faster than the generic loop in this, the trainer's hottest code. Only numbers enter the source.
+ */
+function kernelFor(offsets: Int32Array, nf: number): Kernel {
+  const stride = Math.ceil(nf / 4) * 4;
+  const key = `${stride}:${Array.from(offsets.subarray(0, nf)).join(',')}`;
+  let kernel = kernels.get(key);
+  if (kernel) return kernel;
+  const updates = Array.from({ length: nf }, (_, j) => {
+    const off = (offsets[j] as number) * 3;
+    return `a = ${off} + bins[row + ${j}] * 3; hist[a] += g; hist[a + 1] += h; hist[a + 2] += 1;`;
+  }).join('\n      ');
+  const source = `
+    for (let k = start; k < end; k++) {
+      const r = sequential === 1 ? k : order[k];
+      const g = gh[2 * r];
+      const h = gh[2 * r + 1];
+      const row = r * ${stride};
+      let a = 0;
+      ${updates}
+    }`;
+  kernel = new Function('hist', 'bins', 'gh', 'order', 'start', 'end', 'sequential', source) as Kernel;
+  kernels.set(key, kernel);
+  return kernel;
 }
 
 function buildSubsetHistogram(
@@ -55,15 +87,17 @@ function buildSubsetHistogram(
   stride: number,
   base: Int32Array,
   features: Int32Array,
-  gh: Float64Array,
+  gh: Float32Array,
+  order: Uint32Array,
   start: number,
   end: number,
 ): void {
   const nf = features.length;
   for (let k = start; k < end; k++) {
-    const g = gh[2 * k] as number;
-    const h = gh[2 * k + 1] as number;
-    const row = k * stride;
+    const r = order[k] as number;
+    const g = gh[2 * r] as number;
+    const h = gh[2 * r + 1] as number;
+    const row = r * stride;
     for (let j = 0; j < nf; j++) {
       const at = ((base[j] as number) + (bins[row + (features[j] as number)] as number)) * 3;
       hist[at] = (hist[at] as number) + g;

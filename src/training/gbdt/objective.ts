@@ -9,7 +9,7 @@ export interface Objective {
    * Writes interleaved [gradient, hessian] per row into `gh` and returns the mean loss of `scores`,
    * in one pass because both need the same per-row transcendental work.
    */
-  gradients(scores: Float64Array, y: Float64Array, w: Float64Array | undefined, gh: Float64Array): number;
+  gradients(scores: Float64Array, y: Float64Array, w: Float64Array | undefined, gh: Float32Array): number;
   /** Mean loss (validation rows). */
   loss(scores: Float64Array, y: Float64Array): number;
 }

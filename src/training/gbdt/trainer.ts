@@ -32,7 +32,7 @@ export async function trainGbdt(input: TrainInput, given?: Partial<GbdtParams>):
     offsets,
     thresholds: fbs.map((fb) => fb.thresholds),
     categorical: Uint8Array.from(fbs, (fb) => (fb.codes ? 1 : 0)),
-    gh: new Float64Array(2 * n),
+    gh: new Float32Array(2 * n),
     rules: {
       lambda: p.lambda,
       minChildWeight: p.minChildWeight,
@@ -46,7 +46,7 @@ export async function trainGbdt(input: TrainInput, given?: Partial<GbdtParams>):
     maxDepth: p.maxDepth,
     numLeaves: p.numLeaves,
     learningRate: p.learningRate,
-    work: newWorkspace(n, binned.stride),
+    work: newWorkspace(n, binned.bins, binned.stride, fbs.length),
     pool: [],
   };
   const order = ctx.work.order;

@@ -1,5 +1,5 @@
 import { buildHistogram, findBestSplit, histogramTotals, type Split, type SplitRules, subtractHistogram } from './histogram.ts';
-import { gather, partition, type Workspace } from './workspace.ts';
+import { partition, type Workspace } from './workspace.ts';
 
 /** One regression tree, node 0 the root. Leaves have feature -1 and a float32 value (learning rate applied). */
 export interface Tree {
@@ -25,7 +25,7 @@ export interface GrowContext {
   thresholds: Float64Array[];
   /** Per feature: 1 when categorical (split on sets of categories, not thresholds). */
   categorical: Uint8Array;
-  gh: Float64Array;
+  gh: Float32Array;
   rules: SplitRules;
   maxDepth: number;
   numLeaves: number;
@@ -75,11 +75,21 @@ function newTree(capacity: number): Tree {
  * gains most, until `numLeaves` leaves or nothing gains. Leaves own contiguous ranges of `work.order`.
  */
 export function growTree(ctx: GrowContext, count: number, features: Int32Array): { tree: Tree; leaves: Leaf[] } {
-  gather(ctx.work, ctx.bins, ctx.gh, ctx.stride, count);
   const { work } = ctx;
   const tree = newTree(2 * ctx.numLeaves - 1);
   const rootHist = takeHist(ctx);
-  buildHistogram(rootHist, work.bins, ctx.stride, ctx.offsets, features, work.gh, 0, count);
+  buildHistogram(
+    rootHist,
+    ctx.bins,
+    ctx.stride,
+    ctx.offsets,
+    features,
+    ctx.gh,
+    work.order,
+    0,
+    count,
+    count === work.order.length,
+  );
   const root = newLeaf(0, 0, count, 0, histogramTotals(rootHist, ctx.offsets, features[0] as number));
   root.hist = rootHist;
   const evaluate = (leaf: Leaf): void => {
@@ -102,7 +112,7 @@ export function growTree(ctx: GrowContext, count: number, features: Int32Array):
     const split = parent?.split;
     if (!parent || !split || !parent.hist) break;
     const missingBin = (ctx.offsets[split.feature + 1] as number) - (ctx.offsets[split.feature] as number) - 1;
-    const mid = partition(work, ctx.stride, parent.start, parent.end, split, missingBin);
+    const mid = partition(work, parent.start, parent.end, split, missingBin);
     const [G, H, C] = parent.totals;
     const depth = parent.depth + 1;
     const leftTotals: [number, number, number] = [split.leftG, split.leftH, split.leftCount];
@@ -126,7 +136,7 @@ export function growTree(ctx: GrowContext, count: number, features: Int32Array):
     const [small, large] = mid - parent.start <= parent.end - mid ? [left, right] : [right, left];
     if (splittable(small) || splittable(large)) {
       small.hist = takeHist(ctx);
-      buildHistogram(small.hist, work.bins, ctx.stride, ctx.offsets, features, work.gh, small.start, small.end);
+      buildHistogram(small.hist, ctx.bins, ctx.stride, ctx.offsets, features, ctx.gh, work.order, small.start, small.end, false);
     }
     if (small.hist && splittable(large)) {
       large.hist = parent.hist;

@@ -1,79 +1,57 @@
 import type { Split } from './histogram.ts';
 
 /**
- * Working copies of the sampled rows' bins and gradients, kept in leaf order: every leaf owns a
- * contiguous range, so histogram building reads memory sequentially instead of hopping across rows.
+ * Which rows each leaf of the tree being grown holds: `order[start..end)` is a leaf's rows, in
+ * ascending row order. Partitioning moves only these indices (4 bytes a row), reading the split
+ * feature's bins from its own column; measured several times cheaper than moving whole rows, which
+ * at 1M rows made partitioning the trainer's most expensive step.
  */
 export interface Workspace {
-  /** The original row index at each position. */
   order: Uint32Array;
-  bins: Uint8Array;
-  /** The same memory as `bins`, a row being `stride / 4` words. */
-  words: Uint32Array;
-  gh: Float64Array;
-  spareOrder: Uint32Array;
-  spareWords: Uint32Array;
-  spareGh: Float64Array;
+  spare: Uint32Array;
+  /** Bin codes per feature, column by column (`columns[f][row]`), for partitioning. */
+  columns: Uint8Array[];
 }
 
-export function newWorkspace(rows: number, stride: number): Workspace {
-  const words = new Uint32Array((rows * stride) / 4);
-  return {
-    order: new Uint32Array(rows),
-    bins: new Uint8Array(words.buffer),
-    words,
-    gh: new Float64Array(2 * rows),
-    spareOrder: new Uint32Array(rows),
-    spareWords: new Uint32Array(words.length),
-    spareGh: new Float64Array(2 * rows),
-  };
+export function newWorkspace(rows: number, bins: Uint8Array, stride: number, features: number): Workspace {
+  const columns = Array.from({ length: features }, (_, f) => {
+    const column = new Uint8Array(rows);
+    for (let r = 0; r < rows; r++) column[r] = bins[r * stride + f] as number;
+    return column;
+  });
+  return { order: new Uint32Array(rows), spare: new Uint32Array(rows), columns };
 }
 
-/** Copies rows `order[0..count)` into the workspace; without sampling `order` is the identity. */
-export function gather(work: Workspace, bins: Uint8Array, gh: Float64Array, stride: number, count: number): void {
-  if (count === work.order.length) {
-    work.bins.set(bins);
-    work.gh.set(gh);
-    return;
+/** Bin → 1 when rows in it go left under this split: one table lookup instead of per-row branches. */
+function leftTable(split: Split, missingBin: number): Uint8Array {
+  const goes = new Uint8Array(256);
+  if (split.set) goes.set(split.set.subarray(0, 256));
+  else {
+    for (let b = 0; b <= split.bin && b < 256; b++) goes[b] = 1;
+    goes[missingBin] = split.missingLeft ? 1 : 0;
   }
-  const source = new Uint32Array(bins.buffer, bins.byteOffset, bins.length / 4);
-  const w = stride / 4;
-  for (let k = 0; k < count; k++) {
-    const r = work.order[k] as number;
-    for (let j = 0; j < w; j++) work.words[k * w + j] = source[r * w + j] as number;
-    work.gh[2 * k] = gh[2 * r] as number;
-    work.gh[2 * k + 1] = gh[2 * r + 1] as number;
-  }
+  return goes;
 }
 
-/** Stable partition of a leaf's positions (order, bins and gradients move together); returns where the right child starts. */
-export function partition(work: Workspace, stride: number, start: number, end: number, split: Split, missingBin: number): number {
-  const { order, bins, words, gh, spareOrder, spareWords, spareGh } = work;
-  const w = stride / 4;
-  const f = split.feature;
-  const set = split.set;
+/**
+ * Stable partition of a leaf's rows; returns where the right child starts. Branch-free: each index is
+ * written both to the left run (in place; position l never passes k) and to the spare buffer, and only
+ * the side it belongs to advances, so the data's unpredictable directions cost no mispredictions.
+ */
+export function partition(work: Workspace, start: number, end: number, split: Split, missingBin: number): number {
+  const { order, spare } = work;
+  const column = work.columns[split.feature] as Uint8Array;
+  const goes = leftTable(split, missingBin);
   let l = start;
   let r = 0;
   for (let k = start; k < end; k++) {
-    const b = bins[k * stride + f] as number;
-    if (set ? set[b] === 1 : b === missingBin ? split.missingLeft : b <= split.bin) {
-      if (l !== k) {
-        order[l] = order[k] as number;
-        for (let j = 0; j < w; j++) words[l * w + j] = words[k * w + j] as number;
-        gh[2 * l] = gh[2 * k] as number;
-        gh[2 * l + 1] = gh[2 * k + 1] as number;
-      }
-      l++;
-    } else {
-      spareOrder[r] = order[k] as number;
-      for (let j = 0; j < w; j++) spareWords[r * w + j] = words[k * w + j] as number;
-      spareGh[2 * r] = gh[2 * k] as number;
-      spareGh[2 * r + 1] = gh[2 * k + 1] as number;
-      r++;
-    }
+    const row = order[k] as number;
+    const left = goes[column[row] as number] as number;
+    order[l] = row;
+    spare[r] = row;
+    l += left;
+    r += 1 - left;
   }
-  order.set(spareOrder.subarray(0, r), l);
-  words.set(spareWords.subarray(0, r * w), l * w);
-  gh.set(spareGh.subarray(0, 2 * r), 2 * l);
+  order.set(spare.subarray(0, r), l);
   return l;
 }
