@@ -115,4 +115,35 @@ describe('GBDT ONNX export', () => {
     const out = await session.run(feeds(test, features));
     expect(maxAbsDiff(out['prediction']?.data as Float32Array, model.predict(test))).toBeLessThanOrEqual(1e-5);
   });
+
+  it('splits a categorical feature on a set of categories in one node, and onnxruntime agrees (BRANCH_MEMBER)', async () => {
+    const random = seededRandom(9);
+    const features: FeatureSpec[] = [{ name: 'k', kind: 'categorical' }];
+    // Late for a scattered set of 12 of 30 categories: no single threshold on any category order separates them.
+    const late = new Set([1, 4, 5, 9, 12, 13, 17, 20, 22, 25, 27, 29].map((c) => `c${c}`));
+    const make = (rows: number): Table => {
+      const k = Array.from({ length: rows }, () => `c${Math.floor(random() * 30)}`);
+      return { rows, columns: { k, y: Float64Array.from(k, (c) => (late.has(c) ? 1 : 0)) } };
+    };
+    const train = make(6000);
+    const model = await trainGbdt(
+      { train, label: 'y', features, task: 'binary' },
+      { numTrees: 1, numLeaves: 2, learningRate: 1, earlyStoppingRounds: 0 },
+    );
+    const test = make(2000);
+    const test1 = { ...test, columns: { ...test.columns, k: [...(test.columns['k'] as string[]), 'never-seen'] }, rows: test.rows + 1 };
+    const ours = model.predict(test1);
+    const k = test1.columns['k'] as string[];
+    const inSet = k.map((c, i) => [late.has(c), ours[i] as number] as const);
+    const highs = new Set(inSet.filter(([l]) => l).map(([, p]) => p));
+    const lows = new Set(inSet.filter(([l]) => !l).map(([, p]) => p));
+    expect(highs.size).toBe(1);
+    expect(lows.size).toBe(1);
+    expect([...highs][0]).toBeGreaterThan([...lows][0] as number);
+    // An unseen category goes with the rest, as missing values do.
+    expect(ours[test.rows]).toBe([...lows][0]);
+    const session = await ort.InferenceSession.create(model.onnx, { intraOpNumThreads: 1 });
+    const out = await session.run(feeds(test1, features));
+    expect(maxAbsDiff(out['probability']?.data as Float32Array, ours)).toBeLessThanOrEqual(1e-5);
+  });
 });
