@@ -131,7 +131,11 @@ describe('GBDT ONNX export', () => {
       { numTrees: 1, numLeaves: 2, learningRate: 1, earlyStoppingRounds: 0 },
     );
     const test = make(2000);
-    const test1 = { ...test, columns: { ...test.columns, k: [...(test.columns['k'] as string[]), 'never-seen'] }, rows: test.rows + 1 };
+    const test1 = {
+      ...test,
+      columns: { ...test.columns, k: [...(test.columns['k'] as string[]), 'never-seen'] },
+      rows: test.rows + 1,
+    };
     const ours = model.predict(test1);
     const k = test1.columns['k'] as string[];
     const inSet = k.map((c, i) => [late.has(c), ours[i] as number] as const);
