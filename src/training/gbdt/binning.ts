@@ -174,8 +174,6 @@ export function fitFeatureBins(
     if (spec.kind === 'categorical') {
       if (column === undefined || column instanceof Float64Array)
         throw fail(`categorical feature '${spec.name}' needs a string column`);
-      if (column.length !== table.rows)
-        throw fail(`feature column '${spec.name}' has ${column.length} values, expected ${table.rows}`);
       const codes = fitCategoryCodes(column, maxBins, weights);
       const thresholds = categoryThresholds(codes.size);
       return { spec, thresholds, numBins: thresholds.length, codes };

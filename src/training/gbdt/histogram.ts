@@ -38,7 +38,7 @@ export function buildHistogram(
     buildSubsetHistogram(hist, bins, stride, base, features, gh, order, start, end);
     return;
   }
-  kernelFor(offsets, nf)(hist, bins, gh, order, start, end, sequential ? 1 : 0);
+  kernelFor(offsets, nf, stride)(hist, bins, gh, order, start, end, sequential ? 1 : 0);
 }
 
 type Kernel = (
@@ -54,12 +54,11 @@ type Kernel = (
 const kernels = new Map<string, Kernel>();
 
 /**
- * The all-features loop, generated once per layout with the row stride and every feature's histogram
- * offset as constants and the feature loop unrolled: V8 then keeps all of it in registers, measured
- * faster than the generic loop in this, the trainer's hottest code. Only numbers enter the source.
+ * The loop over features `0..nf)` (all of them, or a prefix column sampling drew), generated once
+ * per layout with the row stride and each feature's histogram offset as constants and the feature
+ * loop unrolled, so V8 needs no per-feature loads of offsets. Only numbers enter the source.
  */
-function kernelFor(offsets: Int32Array, nf: number): Kernel {
-  const stride = Math.ceil(nf / 4) * 4;
+function kernelFor(offsets: Int32Array, nf: number, stride: number): Kernel {
   const key = `${stride}:${Array.from(offsets.subarray(0, nf)).join(',')}`;
   let kernel = kernels.get(key);
   if (kernel) return kernel;

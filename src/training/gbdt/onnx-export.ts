@@ -44,8 +44,8 @@ function treeEnsembleNode(trees: Tree[], output: string): NodeSpec {
     let interior = featureIds.length;
     let leaves = leafWeights.length;
     for (let n = 0; n < tree.feature.length; n++) index[n] = (tree.feature[n] as number) < 0 ? leaves++ : interior++;
-    const isLeaf = (n: number): number => ((tree.feature[n] as number) < 0 ? 1 : 0);
-    if (isLeaf(0) === 1) {
+    const isLeaf = (n: number): boolean => (tree.feature[n] as number) < 0;
+    if (isLeaf(0)) {
       // A tree that is one leaf still needs a root node: a split whose both sides reach that leaf's value.
       roots.push(featureIds.length);
       featureIds.push(0);
@@ -61,7 +61,7 @@ function treeEnsembleNode(trees: Tree[], output: string): NodeSpec {
     }
     roots.push(index[0] as number);
     for (let n = 0; n < tree.feature.length; n++) {
-      if (isLeaf(n) === 1) {
+      if (isLeaf(n)) {
         leafWeights.push(tree.value[n] as number);
         continue;
       }
@@ -82,9 +82,9 @@ function treeEnsembleNode(trees: Tree[], output: string): NodeSpec {
       const l = tree.left[n] as number;
       const r = tree.right[n] as number;
       trueIds.push(index[l] as number);
-      trueLeaf.push(isLeaf(l));
+      trueLeaf.push(isLeaf(l) ? 1 : 0);
       falseIds.push(index[r] as number);
-      falseLeaf.push(isLeaf(r));
+      falseLeaf.push(isLeaf(r) ? 1 : 0);
       missingTrue.push(tree.missingLeft[n] as number);
     }
   }
