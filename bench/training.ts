@@ -127,10 +127,10 @@ export async function run(args: string[]): Promise<void> {
     const testPath = join(dir, 'test.parquet');
     const sql = flightsSql(o);
     await engine.run(
-      `COPY (SELECT * EXCLUDE (rn) FROM (${sql}) WHERE rn <= ${o.trainRows}) TO ${sqlString(trainPath)} (FORMAT parquet)`,
+      `COPY (SELECT * EXCLUDE (rn) FROM (${sql}) WHERE rn <= ${o.trainRows} ORDER BY rn) TO ${sqlString(trainPath)} (FORMAT parquet)`,
     );
     await engine.run(
-      `COPY (SELECT * EXCLUDE (rn) FROM (${sql}) WHERE rn > ${o.trainRows}) TO ${sqlString(testPath)} (FORMAT parquet)`,
+      `COPY (SELECT * EXCLUDE (rn) FROM (${sql}) WHERE rn > ${o.trainRows} ORDER BY rn) TO ${sqlString(testPath)} (FORMAT parquet)`,
     );
     const train = await readTable(engine, { path: trainPath, features, label: 'late' });
     const test = await readTable(engine, { path: testPath, features, label: 'late' });
