@@ -133,7 +133,7 @@ export async function run(args: string[]): Promise<void> {
     const keelDir = join(dir, 'keel');
     await mkdir(keelDir);
     const keel = await startKeelProcess({ dataDir: keelDir }, cleanup);
-    const baselineUrl = await startBareServer(modelPath, cleanup);
+    const { url: baselineUrl } = await startBareServer(modelPath, cleanup);
     const name = 'bench-linear';
     const predictorKey = await seedKeel(keel.url, keel.adminKey, model, name);
     const maxC = Math.max(...o.concurrency);

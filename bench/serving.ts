@@ -9,10 +9,12 @@ import { createAnalyticsEngine } from '../src/storage/index.ts';
 import { setUpFlightsPipeline, threeWeekParams, writeThreeWeeks } from '../test/helpers/flights-pipeline.ts';
 import { concurrencyFlag, intFlag, startBareServer } from './lib/bare-server.ts';
 import { Cleanup } from './lib/cleanup.ts';
+import { machineCpuMs, processCpuMs } from './lib/cpu.ts';
 import { BenchHttpClient } from './lib/http-client.ts';
 import { startKeelProcess } from './lib/keel-process.ts';
 import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
 import { fmtMs, fmtRatio, percentile, runClosedLoop, type Samples } from './lib/stats.ts';
+import { UsageError } from './lib/usage-error.ts';
 
 const help = `npm run bench -- serving [flags]
 
@@ -20,6 +22,7 @@ const help = `npm run bench -- serving [flags]
   --requests <n>         timed requests per side and concurrency (default 6000)
   --routes <n>           (origin, destination) pairs the predict requests rotate over (default 300)
   --quick                smoke run: 500 requests per side and concurrency
+  --sides <list>         time only these sides (for profiling): baseline, oip, predict, predictNoBatch, predictNoLog
 `;
 
 function options(args: string[]) {
@@ -31,6 +34,7 @@ function options(args: string[]) {
       requests: { type: 'string' },
       routes: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      sides: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -41,6 +45,7 @@ function options(args: string[]) {
     concurrency,
     requests: intFlag(values.requests, values.quick ? 500 : 6000, 10, 'requests'),
     routes: intFlag(values.routes, 300, 1, 'routes'),
+    sides: values.sides?.split(',').map((x) => x.trim()),
   };
 }
 
@@ -155,6 +160,8 @@ interface Side {
   client: BenchHttpClient;
   path: string;
   body: (i: number) => string;
+  /** The server process answering this side, whose CPU time is measured. */
+  pid: number;
   /** Model runs and rows so far (the predict sides: from Keel's batch-size histogram). */
   batches?: () => Promise<{ runs: number; rows: number }>;
 }
@@ -169,6 +176,21 @@ interface Result {
   p99: number;
   /** Mean rows per model run over the timed rounds, when the side reports it. */
   meanBatch?: number;
+  /** CPU per request over the timed rounds (µs): the side's server process, the load generator. */
+  serverCpuUs: number;
+  /** Of which the server's main thread (its JavaScript, and ONNX Runtime, which runs there too). */
+  serverMainCpuUs: number;
+  clientCpuUs: number;
+  /** Share of the machine's CPU time that was busy (all processes) over the timed rounds. */
+  machineBusy: number;
+}
+
+interface CpuUsed {
+  server: number;
+  main: number;
+  client: number;
+  busy: number;
+  total: number;
 }
 
 /** Warms every side up, then times them in rounds whose order rotates, so load drift falls on all alike. */
@@ -180,6 +202,7 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
   for (const side of sides) await runClosedLoop(0, warmup, concurrency, (i) => call(side, i));
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
   const batches = sides.map(() => ({ runs: 0, rows: 0 }));
+  const cpu = sides.map(() => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const rounds = 5;
   const per = Math.ceil(requests / rounds);
   for (let r = 0; r < rounds; r++) {
@@ -187,7 +210,25 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
       const s = (k + r) % sides.length;
       const side = sides[s] as Side;
       const before = await side.batches?.();
+      const [server0, main0, client0, machine0] = [
+        processCpuMs(side.pid),
+        processCpuMs(side.pid, true),
+        process.cpuUsage(),
+        machineCpuMs(),
+      ];
       await runClosedLoop(r * per, (r + 1) * per, concurrency, (i) => call(side, i), samples[s]);
+      const [server1, main1, client1, machine1] = [
+        processCpuMs(side.pid),
+        processCpuMs(side.pid, true),
+        process.cpuUsage(client0),
+        machineCpuMs(),
+      ];
+      const used = cpu[s] as CpuUsed;
+      used.server += server1 - server0;
+      used.main += main1 - main0;
+      used.client += (client1.user + client1.system) / 1000;
+      used.busy += machine1.busy - machine0.busy;
+      used.total += machine1.total - machine0.total;
       const after = await side.batches?.();
       const total = batches[s] as { runs: number; rows: number };
       if (before && after) {
@@ -199,6 +240,7 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
   return sides.map((side, s): Result => {
     const { latencies, wallMs } = samples[s] as Samples;
     const sorted = [...latencies].sort((a, b) => a - b);
+    const used = cpu[s] as CpuUsed;
     return {
       side: side.key,
       concurrency,
@@ -208,6 +250,10 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
       ...(side.batches && batches[s]?.runs ? { meanBatch: (batches[s]?.rows ?? 0) / (batches[s]?.runs ?? 1) } : {}),
+      serverCpuUs: (used.server * 1000) / sorted.length,
+      serverMainCpuUs: (used.main * 1000) / sorted.length,
+      clientCpuUs: (used.client * 1000) / sorted.length,
+      machineBusy: used.busy / used.total,
     };
   });
 }
@@ -267,7 +313,7 @@ export async function run(args: string[]): Promise<void> {
     const modelPath = join(dir, 'flights-delay.onnx');
     const modelBytes = Buffer.from(await artifact.arrayBuffer());
     await writeFile(modelPath, modelBytes);
-    const baselineUrl = await startBareServer(modelPath, cleanup);
+    const { url: baselineUrl, pid: baselinePid } = await startBareServer(modelPath, cleanup);
 
     // The most frequent routes of the slice's last day, each with one of its real departure times.
     const engine = await createAnalyticsEngine({ threads: 1 });
@@ -295,15 +341,23 @@ export async function run(args: string[]): Promise<void> {
     // then send, so all three sides score the same rows.
     for (let i = 0; i < records.length; i++) await keelClient.expect('POST', '/v1/deployments/delay/predict', recordBody(i), 200);
     const logged = await admin.queryInferenceLog(
-      `SELECT extra, outputs FROM inference_log WHERE deployment = 'delay' ORDER BY time LIMIT ${records.length}`,
+      `SELECT inputs, feature_values, outputs FROM inference_log WHERE deployment = 'delay' ORDER BY time LIMIT ${records.length}`,
       records.length,
     );
-    const asObject = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
-    const rows = logged.rows.map((r) => asObject(asObject(r.extra).modelInputs));
-    if (rows.length === 0) throw new Error('the inference log holds no record of the warm-up predictions');
     const meta = (await (
       await fetch(`${keel.url}/v2/models/${model}/versions/${version}`, { headers: { authorization: `Bearer ${predictorKey}` } })
     ).json()) as { inputs: TensorMeta[] };
+    const asObject = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
+    // The model inputs as the predict path assembled them: a feature value where the feature
+    // service has one, else the request's own field (the rule `keel replay` also uses).
+    const rows = logged.rows.map((r) => {
+      const features = asObject(r.feature_values);
+      const request = asObject(r.inputs);
+      return Object.fromEntries(
+        meta.inputs.map((spec) => [spec.name, Object.hasOwn(features, spec.name) ? features[spec.name] : request[spec.name]]),
+      );
+    });
+    if (rows.length === 0) throw new Error('the inference log holds no record of the warm-up predictions');
     const oipBodies = rows.map((row, i) => oipBody(meta.inputs, row, i));
     const oipRequest = (i: number) => oipBodies[i % oipBodies.length] as string;
     const oipPath = `/v2/models/${model}/versions/${version}/infer`;
@@ -315,14 +369,16 @@ export async function run(args: string[]): Promise<void> {
         client: client(baselineUrl, 'none'),
         path: oipPath,
         body: oipRequest,
+        pid: baselinePid,
       },
-      { key: 'oip', name: '(b) keel OIP infer', client: keelClient, path: oipPath, body: oipRequest },
+      { key: 'oip', name: '(b) keel OIP infer', client: keelClient, path: oipPath, body: oipRequest, pid: keel.pid },
       {
         key: 'predict',
         name: '(c) keel predict, features + log',
         client: keelClient,
         path: '/v1/deployments/delay/predict',
         body: recordBody,
+        pid: keel.pid,
         batches: () => batchCounters(keel.url),
       },
       {
@@ -331,6 +387,7 @@ export async function run(args: string[]): Promise<void> {
         client: keelClient,
         path: '/v1/deployments/delay-nobatch/predict',
         body: recordBody,
+        pid: keel.pid,
         batches: () => batchCounters(keel.url),
       },
       {
@@ -339,6 +396,7 @@ export async function run(args: string[]): Promise<void> {
         client: keelClient,
         path: '/v1/deployments/delay-nolog/predict',
         body: recordBody,
+        pid: keel.pid,
         batches: () => batchCounters(keel.url),
       },
     ];
@@ -379,10 +437,12 @@ export async function run(args: string[]): Promise<void> {
       head: ['deployment', 'concurrency', 'features', 'inference (queue + model)', 'log', 'total in Keel'],
       style: { head: [], border: [] },
     });
+    const timed = o.sides ? sides.filter((x) => o.sides?.includes(x.key)) : sides;
+    if (timed.length === 0) throw new UsageError(`--sides names none of ${sides.map((x) => x.key).join(', ')}`);
     for (const c of o.concurrency) {
       say(`concurrency ${c}…`);
       const before = await stageTotals(keel.url);
-      results.push(...(await measure(sides, c, o.requests)));
+      results.push(...(await measure(timed, c, o.requests)));
       const after = await stageTotals(keel.url);
       for (const d of ['delay', 'delay-nobatch', 'delay-nolog']) {
         const ms = (stage: string) => {
@@ -395,13 +455,25 @@ export async function run(args: string[]): Promise<void> {
     const loadAfter = loadAverage();
 
     const table = new Table({
-      head: ['side', 'concurrency', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'req/s ÷ baseline', 'rows per model run'],
+      head: [
+        'side',
+        'concurrency',
+        'req/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'req/s ÷ baseline',
+        'rows per model run',
+        'server CPU µs/req (main thread)',
+        'client CPU µs/req',
+        'machine busy',
+      ],
       style: { head: [], border: [] },
     });
-    for (const side of sides) {
+    for (const side of timed) {
       for (const c of o.concurrency) {
         const r = results.find((x) => x.side === side.key && x.concurrency === c) as Result;
-        const base = results.find((x) => x.side === 'baseline' && x.concurrency === c) as Result;
+        const base = results.find((x) => x.side === 'baseline' && x.concurrency === c);
         table.push([
           c === o.concurrency[0] ? side.name : '',
           String(c),
@@ -409,8 +481,11 @@ export async function run(args: string[]): Promise<void> {
           fmtMs(r.p50),
           fmtMs(r.p95),
           fmtMs(r.p99),
-          side.key === 'baseline' ? '' : fmtRatio(r.reqPerSec / base.reqPerSec),
+          side.key === 'baseline' || !base ? '' : fmtRatio(r.reqPerSec / base.reqPerSec),
           r.meanBatch === undefined ? '' : r.meanBatch.toFixed(1),
+          `${r.serverCpuUs.toFixed(0)} (${r.serverMainCpuUs.toFixed(0)})`,
+          r.clientCpuUs.toFixed(0),
+          `${(r.machineBusy * 100).toFixed(0)}%`,
         ]);
       }
     }

@@ -4,7 +4,7 @@ import { freePort, repoRoot } from './keel-process.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The baseline of the serving benchmarks: bench/serving/bare-oip-server.ts on `modelPath`, as a child process. */
-export async function startBareServer(modelPath: string, cleanup: Cleanup): Promise<string> {
+export async function startBareServer(modelPath: string, cleanup: Cleanup): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
@@ -29,7 +29,7 @@ export async function startBareServer(modelPath: string, cleanup: Cleanup): Prom
     });
     child.once('exit', (code) => reject(new Error(`the baseline server exited (${code}):\n${output}`)));
   });
-  return `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? 0 };
 }
 
 /** `--name <n>`: an integer ≥ min, or the fallback when absent. */

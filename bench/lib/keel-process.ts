@@ -59,7 +59,10 @@ export async function startKeelProcess(opts: StartKeelOptions, cleanup: Cleanup)
     : { driver: 'sqlite' };
   await writeFile(configPath, stringify({ storage, log: { level: 'warn' } }));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const args = [
+    ...profile,
     '--import',
     'tsx',
     'src/cli/main.ts',

@@ -12,6 +12,7 @@ export type { DatasetPathResolver } from './offline/source-relation.ts';
 export {
   compileReadPlan,
   type FeatureStatus,
+  joinKeyProblem,
   type OnlineFeatures,
   type ReadPlan,
   readOnlineFeatures,

@@ -40,8 +40,9 @@ export function compileReadPlan(catalog: FeatureCatalog, service: CompiledServic
   return { service: service.name, views, joinKeys, outputs, transforms };
 }
 
-function keyOf(row: Record<string, unknown>, view: CompiledView, index: number): string {
-  const parts = view.joinKeys.map((k) => {
+/** Why a row's join key for a view cannot be looked up (absent or of the wrong type), or null. */
+export function joinKeyProblem(row: Record<string, unknown>, view: CompiledView): { key: string; message: string } | null {
+  for (const k of view.joinKeys) {
     const v = row[k.name];
     const ok =
       k.type === 'string'
@@ -49,15 +50,20 @@ function keyOf(row: Record<string, unknown>, view: CompiledView, index: number):
         : k.type === 'bool'
           ? typeof v === 'boolean'
           : typeof v === 'number' && Number.isFinite(v);
-    if (!ok) {
-      throw new AppError('VALIDATION_FAILED', `entity row ${index}: join key '${k.name}' must be a ${k.type}`, {
-        row: index,
-        key: k.name,
-      });
-    }
-    return v as string | number | boolean;
-  });
-  return entityKey(parts);
+    if (!ok) return { key: k.name, message: `must be a ${k.type}` };
+  }
+  return null;
+}
+
+function keyOf(row: Record<string, unknown>, view: CompiledView, index: number): string {
+  const problem = joinKeyProblem(row, view);
+  if (problem) {
+    throw new AppError('VALIDATION_FAILED', `entity row ${index}: join key '${problem.key}' ${problem.message}`, {
+      row: index,
+      key: problem.key,
+    });
+  }
+  return entityKey(view.joinKeys.map((k) => row[k.name] as string | number | boolean));
 }
 
 /**

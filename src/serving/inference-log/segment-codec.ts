@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { InferenceRecord } from './inference-record.ts';
 
 /**
@@ -11,7 +11,8 @@ const checksumLength = 16;
 const tab = 0x09;
 const newline = 0x0a;
 
-const checksumOf = (json: string | Uint8Array): string => createHash('md5').update(json).digest('hex').slice(0, checksumLength);
+// The one-shot hash skips the Hash object's allocation, which costs more than the digest at ~1 KB.
+const checksumOf = (json: string | Uint8Array): string => hash('md5', json, 'hex').slice(0, checksumLength);
 
 /** SQL that is true when a segment line read as (c, j) carries the right checksum. */
 export const checksumMatchesSql = `left(md5(j), ${checksumLength}) = c`;

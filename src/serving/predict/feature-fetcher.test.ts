@@ -6,7 +6,7 @@ import { FeatureFetcher } from './feature-fetcher.ts';
 const plan = {
   service: 'svc',
   joinKeys: ['origin'],
-  views: [{ view: { name: 'trips', joinKeys: [{ name: 'origin' }] }, features: ['delay'], columns: [0] }],
+  views: [{ view: { name: 'trips', joinKeys: [{ name: 'origin', type: 'string' }] }, features: ['delay'], columns: [0] }],
   outputs: ['trips__delay', 'hour'],
   transforms: [
     {
@@ -53,5 +53,60 @@ describe('FeatureFetcher', () => {
     expect(fetcher.breakerState).toBe('closed');
     await fetcher.read(plan, [sfo], {});
     expect(fetcher.breakerState).toBe('open');
+  });
+
+  it('serves reads made in the same event-loop turn with one store call, each caller its own rows', async () => {
+    const calls: string[][] = [];
+    const fetcher = fetcherOver(async (...args: unknown[]) => {
+      const entities = args[1] as { origin: string }[];
+      calls.push(entities.map((e) => e.origin));
+      return {
+        features: ['trips__delay', 'hour'],
+        rows: entities.map((e) => ({ values: [e.origin.length, 0], statuses: ['PRESENT', 'PRESENT'], eventTimes: [1, 1] })),
+      };
+    });
+    const at = '2001-01-21T10:00:00Z';
+    const [one, two] = await Promise.all([
+      fetcher.read(plan, [{ origin: 'ATL', event_timestamp: at }], {}),
+      fetcher.read(
+        plan,
+        [
+          { origin: 'BOSTON', event_timestamp: at },
+          { origin: 'SF', event_timestamp: at },
+        ],
+        {},
+      ),
+    ]);
+    expect(calls).toEqual([['ATL', 'BOSTON', 'SF']]);
+    expect(one?.values).toEqual([{ trips__delay: 3, hour: 0 }]);
+    expect(two?.values).toEqual([
+      { trips__delay: 6, hour: 0 },
+      { trips__delay: 2, hour: 0 },
+    ]);
+    // A later turn gets a call of its own.
+    await fetcher.read(plan, [{ origin: 'JFK', event_timestamp: at }], {});
+    expect(calls).toHaveLength(2);
+  });
+
+  it('refuses a record whose join key is unusable, without a store call or a breaker failure', async () => {
+    let reads = 0;
+    const fetcher = fetcherOver(async () => {
+      reads++;
+      return {
+        features: ['trips__delay', 'hour'],
+        rows: [{ values: [1, 0], statuses: ['PRESENT', 'PRESENT'], eventTimes: [1, 1] }],
+      };
+    });
+    const good = fetcher.read(plan, [{ origin: 'ATL', event_timestamp: '2001-01-21T10:00:00Z' }], {});
+    for (let i = 0; i < 5; i++) {
+      await expect(fetcher.read(plan, [{ origin: 42 }], {})).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('records[0].origin must be a string'),
+      });
+    }
+    expect(fetcher.breakerState).toBe('closed');
+    // The bad records never joined the good request's read, which is served normally.
+    expect(await good).toMatchObject({ values: [{ trips__delay: 1 }], degraded: null });
+    expect(reads).toBe(1);
   });
 });

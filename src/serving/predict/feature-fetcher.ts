@@ -8,7 +8,16 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { applyTransforms, type FeatureStatus, type FeatureStoreService, type ReadPlan } from '../../features/index.ts';
+import { AppError } from '../../core/index.ts';
+import {
+  applyTransforms,
+  type FeatureStatus,
+  type FeatureStoreService,
+  joinKeyProblem,
+  type OnlineFeatures,
+  type ReadPlan,
+} from '../../features/index.ts';
+import type { FieldProblem } from './model-inputs.ts';
 
 export type ServedStatus = FeatureStatus | 'LAST_KNOWN' | 'DEFAULT';
 type Value = number | string | boolean | null;
@@ -30,6 +39,33 @@ export interface FeatureFetcherOptions {
   lastKnownEntries: number;
 }
 
+interface ReadGroup {
+  records: Record<string, unknown>[];
+  waiters: {
+    /** Where this caller's records start in the group's. */
+    from: number;
+    records: Record<string, unknown>[];
+    defaults: Record<string, Value>;
+    resolve: (f: FetchedFeatures) => void;
+  }[];
+}
+
+/** Every record's unusable join key, per view (one problem per record and key). */
+function joinKeyProblems(plan: ReadPlan, records: Record<string, unknown>[]): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  records.forEach((r, i) => {
+    const seen = new Set<string>();
+    for (const { view } of plan.views) {
+      const p = joinKeyProblem(r, view);
+      if (p && !seen.has(p.key)) {
+        seen.add(p.key);
+        problems.push({ record: i, field: p.key, message: `${p.message} (a join key of feature view '${view.name}')` });
+      }
+    }
+  });
+  return problems;
+}
+
 /**
  * Online reads for the predict path behind a timeout and a circuit breaker. When the store
  * fails or the breaker is open, each record gets its entity's last good values, else the
@@ -39,6 +75,9 @@ export class FeatureFetcher {
   private readonly policy;
   private readonly breaker;
   private readonly lastKnown = new Map<string, { values: Record<string, Value> }>();
+  /** Reads waiting for this turn's store call, by plan. */
+  private readonly groups = new Map<ReadPlan, ReadGroup>();
+  private flushQueued = false;
 
   constructor(
     private readonly features: FeatureStoreService,
@@ -51,7 +90,13 @@ export class FeatureFetcher {
     // A read is idempotent, so one quick retry (with jitter) absorbs a blip; the whole read,
     // retry included, stays within the timeout, and the breaker counts the read's final outcome.
     const oneRetry = retry(handleAll, { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 5, maxDelay: 25 }) });
-    this.policy = wrap(timeout(opts.timeoutMs, TimeoutStrategy.Aggressive), this.breaker, oneRetry);
+    // abortOnReturn off: the store calls take no signal, and aborting after every read would
+    // allocate a DOMException per request (measured: ~4% of the gateway's CPU under load).
+    this.policy = wrap(
+      timeout(opts.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
+      this.breaker,
+      oneRetry,
+    );
   }
 
   /** closed: the store answers; open: reads go straight to fallbacks. */
@@ -59,18 +104,60 @@ export class FeatureFetcher {
     return ['closed', 'open', 'half-open', 'isolated'][this.breaker.state] ?? String(this.breaker.state);
   }
 
-  async read(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): Promise<FetchedFeatures> {
+  /**
+   * Reads the plan's features for the records. Reads for the same plan made in one event-loop
+   * turn (the requests that arrived together) share one store call, one timeout and one breaker
+   * outcome; each caller gets its own records' values back. A record whose join key is missing
+   * or of the wrong type is refused (VALIDATION_FAILED) before any read, so bad input never
+   * counts as a store failure or degrades another request.
+   */
+  read(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): Promise<FetchedFeatures> {
+    const problems = joinKeyProblems(plan, records);
+    if (problems.length > 0) {
+      const listed = problems.slice(0, 20).map((p) => `records[${p.record}].${p.field} ${p.message}`);
+      return Promise.reject(
+        new AppError('VALIDATION_FAILED', `${problems.length} invalid field(s): ${listed.join('; ')}`, { problems }),
+      );
+    }
+    return new Promise((resolve) => {
+      let group = this.groups.get(plan);
+      if (!group) {
+        group = { records: [], waiters: [] };
+        this.groups.set(plan, group);
+      }
+      group.waiters.push({ from: group.records.length, records, defaults, resolve });
+      for (const r of records) group.records.push(r);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const groups = [...this.groups];
+    this.groups.clear();
+    for (const [plan, group] of groups) void this.readGroup(plan, group);
+  }
+
+  private async readGroup(plan: ReadPlan, group: ReadGroup): Promise<void> {
     const keyOf = (r: Record<string, unknown>) => `${plan.service}\u0000${plan.joinKeys.map((k) => String(r[k])).join('\u0000')}`;
+    let got: OnlineFeatures;
     try {
-      const got = await this.policy.execute(() => this.features.readPlanned(plan, records));
-      const values = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.values[i] ?? null])));
-      const statuses = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.statuses[i] ?? 'NOT_FOUND'])));
-      records.forEach((r, i) => {
-        this.remember(keyOf(r), values[i] as Record<string, Value>);
-      });
-      return { values, statuses, degraded: null };
+      got = await this.policy.execute(() => this.features.readPlanned(plan, group.records));
     } catch {
-      return this.fallback(plan, records, defaults, keyOf);
+      for (const w of group.waiters) w.resolve(this.fallback(plan, w.records, w.defaults, keyOf));
+      return;
+    }
+    const values = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.values[i] ?? null])));
+    const statuses = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.statuses[i] ?? 'NOT_FOUND'])));
+    group.records.forEach((r, i) => {
+      this.remember(keyOf(r), values[i] as Record<string, Value>);
+    });
+    for (const w of group.waiters) {
+      const to = w.from + w.records.length;
+      w.resolve({ values: values.slice(w.from, to), statuses: statuses.slice(w.from, to), degraded: null });
     }
   }
 

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+
+/** Linux reports process and machine CPU in clock ticks of 10 ms (USER_HZ is 100 on every Linux ABI). */
+const msPerTick = 10;
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, all its threads or only its main
+ * thread (where a Node server's JavaScript runs); NaN where /proc cannot tell.
+ */
+export function processCpuMs(pid: number, mainThreadOnly = false): number {
+  try {
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may hold spaces): utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * msPerTick;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy and total CPU time of the whole machine so far, in ms summed over cores; NaN where /proc cannot tell. */
+export function machineCpuMs(): { busy: number; total: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { busy: (total - idle) * msPerTick, total: total * msPerTick };
+  } catch {
+    return { busy: Number.NaN, total: Number.NaN };
+  }
+}
