@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Clock } from '../../core/index.ts';
@@ -15,7 +16,7 @@ export interface GroupCommitOptions {
 export interface WriterStats {
   appends: number;
   batches: number;
-  /** fdatasync calls made for records (directory syncs on segment creation are not counted). */
+  /** Synchronous writes (O_DSYNC) or fdatasync calls made for records (directory syncs on segment creation are not counted). */
   syncs: number;
   bytes: number;
   largestBatch: number;
@@ -28,7 +29,16 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+/**
+ * Segments are opened O_DSYNC where the platform has it: each write(2) returns only once its data
+ * (and the file size) is on stable storage, so a batch costs one thread-pool job and one trip
+ * through a busy event loop instead of two (write, then fdatasync). Elsewhere: write + fdatasync.
+ */
+const dsync = fsConstants.O_DSYNC;
+const segmentFlags =
+  dsync === undefined
+    ? 'wx'
+    : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND | dsync;
 
 /**
  * Appends encoded records to the active segment with group commit: while one write + fdatasync
@@ -111,9 +121,11 @@ export class GroupCommitWriter {
 
   private async drain(): Promise<void> {
     try {
+      // One microtask hop: records appended in the same tick as the first (the rows of one model
+      // batch) join it. After that, a batch goes as soon as the one before is durable, with
+      // whatever queued meanwhile: waiting for another event-loop turn only adds latency.
+      await Promise.resolve();
       for (;;) {
-        // Let callers woken by the last batch queue their next records before the next one forms.
-        await nextTurn();
         if (this.queue.length > 0) await this.writeBatch(this.takeBatch());
         else if (this.rollWanted) await this.closeSegment();
         else return;
@@ -143,7 +155,7 @@ export class GroupCommitWriter {
       const fh = this.fh ?? (await this.openSegment());
       const buf = batch.length === 1 ? (batch[0] as Pending).buf : Buffer.concat(batch.map((p) => p.buf));
       await writeAll(fh, buf);
-      await fh.datasync();
+      if (dsync === undefined) await fh.datasync();
       this.size += buf.length;
       this.stats.batches++;
       this.stats.syncs++;
@@ -163,7 +175,7 @@ export class GroupCommitWriter {
 
   private async openSegment(): Promise<FileHandle> {
     this.seq = this.nextSeq++;
-    const fh = await open(segmentPath(this.dir, this.seq), 'wx');
+    const fh = await open(segmentPath(this.dir, this.seq), segmentFlags);
     await fsyncDir(join(this.dir, 'segments'));
     this.fh = fh;
     this.size = 0;

@@ -20,7 +20,14 @@ export const checksumMatchesSql = `left(md5(j), ${checksumLength}) = c`;
 /** Throws (TypeError) for values JSON cannot hold, such as bigint or circular objects. */
 export function encodeRecord(record: InferenceRecord): Buffer {
   const json = JSON.stringify(record);
-  return Buffer.from(`${checksumOf(json)}\t${json}\n`, 'utf8');
+  // One UTF-8 pass, straight into the line; the checksum is then taken over those bytes.
+  const size = Buffer.byteLength(json, 'utf8');
+  const line = Buffer.allocUnsafe(checksumLength + 2 + size);
+  line.write(json, checksumLength + 1, size, 'utf8');
+  line.write(checksumOf(line.subarray(checksumLength + 1, checksumLength + 1 + size)), 0, checksumLength, 'latin1');
+  line[checksumLength] = tab;
+  line[checksumLength + 1 + size] = newline;
+  return line;
 }
 
 function lineIsValid(line: Uint8Array): boolean {
