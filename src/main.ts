@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type AppContext, createApiMetrics, createApp } from './api/index.ts';
+import { type AppContext, connectionSweeper, createApiMetrics, createApp } from './api/index.ts';
 import { AuthService } from './auth/index.ts';
 import { type Clock, createLogger, type KeelConfig, type Logger, systemClock, type Transactor } from './core/index.ts';
 import { createDatasets } from './datasets/index.ts';
@@ -157,6 +157,7 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     readiness: { metadata: () => (sql ? sql.ping() : Promise.resolve(true)), onlineStore: () => online.ping() },
   };
   const app = await createApp(ctx);
+  const connections = connectionSweeper(app.server);
   return {
     app,
     ctx,
@@ -165,9 +166,9 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     async close() {
       await pipelineTriggers.stop();
       // Stop taking requests, let in-flight ones finish (their log records flush), then free models.
-      // Connections that go idle while closing are closed as they do, rather than lingering for the
-      // keep-alive timeout (a client's pooled connection must not hold a shutdown for a minute).
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      // Connections that go idle (or never carried a request) are closed as they do, rather than
+      // lingering for a timeout (a client's pooled connection must not hold a shutdown for a minute).
+      const sweep = setInterval(() => connections.sweep(), 50);
       try {
         await app.close();
       } finally {

@@ -5,7 +5,7 @@ import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
 import { registerFeatureMetrics } from './feature-metrics.ts';
-import { installInputGuards } from './input-guards.ts';
+import { installInputGuards, installJsonParser } from './input-guards.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { dataContractRoutes } from './routes/data-contract-routes.ts';
@@ -46,13 +46,16 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
 
   // The API speaks JSON; without this, text/plain bodies reach validation and fail as 400 instead of 415.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   // Binary bodies (artifacts, model files) arrive as a stream for the route to pipe onward.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   installInputGuards(app);
 
-  app.addHook('onResponse', async (req, reply) => {
+  // Callback-style hooks on every request: an async hook costs a promise and a microtask each.
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   await app.register(swagger, {

@@ -2,6 +2,13 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../core/index.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** False when the raw JSON body cannot hold a U+0000 anywhere, so the NUL walk can be skipped. */
+    bodyMayHoldNul?: boolean;
+  }
+}
+
 /**
  * Where the first U+0000 sits in a parsed value (a JSON pointer), or null. Walks with an explicit
  * stack: bodies may nest tens of thousands of levels deep within the body limit.
@@ -30,7 +37,7 @@ function checkNul(req: FastifyRequest): void {
   for (const [where, value] of [
     ['params', params],
     ['querystring', req.query],
-    ['body', req.body],
+    ['body', req.bodyMayHoldNul === false ? null : req.body],
   ] as const) {
     const at = findNul(value);
     if (at !== null) {
@@ -42,14 +49,37 @@ function checkNul(req: FastifyRequest): void {
   }
 }
 
+/**
+ * Fastify's own JSON parser (prototype poisoning refused), which also notes whether the body
+ * could hold a NUL: JSON carries U+0000 only as the escape `\u0000` (a raw control character is
+ * invalid JSON), so a body without that text has none, and walking a large body is skipped.
+ */
+export function installJsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    req.bodyMayHoldNul = text.includes('\\u0000');
+    parse(req, text, done);
+  });
+}
+
 /** Checks that apply to every route before its own schema runs. */
 export function installInputGuards(app: FastifyInstance): void {
-  app.addHook('preValidation', async (req) => {
+  // Callback style: this runs on every request, and an async hook costs a promise and a microtask.
+  app.addHook('preValidation', (req, _reply, done) => {
     // A stream sent to a JSON route would fail validation with a dump of the stream's own fields.
     if (req.body instanceof Readable && req.routeOptions.schema?.body) {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'this endpoint takes a JSON body: send content-type application/json');
+      done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'this endpoint takes a JSON body: send content-type application/json'));
+      return;
     }
-    // Postgres text cannot hold NUL; refusing it here makes both backends answer the same 400.
-    checkNul(req);
+    try {
+      // Postgres text cannot hold NUL; refusing it here makes both backends answer the same 400.
+      checkNul(req);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    done();
   });
 }

@@ -59,6 +59,26 @@ describe('AuthService', () => {
     expect(await codeOf(auth.authenticate(key))).toBe('UNAUTHENTICATED');
   });
 
+  it('answers cached keys synchronously, with the same checks, and defers the rest to authenticate()', async () => {
+    const clock = new ManualClock(1);
+    const auth = new AuthService(memoryTransactor(), clock, 60_000);
+    const { id, key } = await auth.createKey(systemPrincipal, { role: 'viewer', projects: ['*'], expiresAt: 30_000 });
+    // Not yet read: only authenticate() can tell.
+    expect(auth.authenticateCached(key)).toBeUndefined();
+    const principal = await auth.authenticate(key);
+    expect(auth.authenticateCached(key)).toBe(principal);
+    const tampered = `${key.slice(0, -1)}${key.endsWith('0') ? '1' : '0'}`;
+    expect(() => auth.authenticateCached(tampered)).toThrow('unknown API key');
+    expect(auth.authenticateCached('not a key')).toBeUndefined();
+    clock.advance(30_000);
+    expect(() => auth.authenticateCached(key)).toThrow('expired');
+    // A revocation drops the key from the cache: the next request goes to the store.
+    clock.set(2);
+    await auth.revokeKey(systemPrincipal, id);
+    expect(auth.authenticateCached(key)).toBeUndefined();
+    expect(await codeOf(auth.authenticate(key))).toBe('UNAUTHENTICATED');
+  });
+
   it('scopes keys to projects and refuses key management to non-admins', async () => {
     const { auth } = setup();
     await auth.bootstrap(false);

@@ -26,6 +26,8 @@ export const errorRegistry = {
   /** A pipeline run ended failed or cancelled (CLI only: the API reports it in the run). */
   PIPELINE_FAILED: { status: 409, exit: 13 },
   REQUEST_TIMEOUT: { status: 408, exit: 8 },
+  /** The client disconnected before its answer (nginx's 499): its queued work was dropped; nobody reads this reply. */
+  CLIENT_CLOSED: { status: 499, exit: 8 },
   PAYLOAD_TOO_LARGE: { status: 413, exit: 2 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2 },
   HEADERS_TOO_LARGE: { status: 431, exit: 2 },

@@ -1,3 +1,4 @@
+export * from './cancel-signal.ts';
 export * from './clock.ts';
 export * from './config.ts';
 export * from './durations.ts';

@@ -298,6 +298,16 @@ describe('bad input', () => {
       ).experiments;
       expect(names.map((x) => x.name)).not.toContain(name);
       expect((await getRun(run)).params).toEqual([]);
+      // The text \u0000 (a backslash, then u0000) is not a NUL: accepted as it is.
+      const text = freshName('backslash\\u0000');
+      expect((await call({ method: 'POST', path: `${v1}/experiments`, json: { name: text } })).status).toBe(201);
+      const logged = await call({
+        method: 'POST',
+        path: `${v1}/runs/${run}/log`,
+        json: { params: [{ key: 'k', value: 'v\\u0000' }] },
+      });
+      expect(logged.status).toBeLessThan(300);
+      expect((await getRun(run)).params).toEqual([{ key: 'k', value: 'v\\u0000' }]);
     });
 
     it('answers requests the HTTP parser refuses with the error shape, and keeps other connections working', async () => {

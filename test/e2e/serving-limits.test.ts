@@ -47,6 +47,45 @@ describe('predict limits: rate limits and load shedding', () => {
     expect(shed.headers.get('retry-after')).not.toBeNull();
     expect(((await shed.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
   });
+
+  it('drops the queued work of a client that disconnects, counted as CLIENT_CLOSED, and answers the others', async () => {
+    await admin.deployments.deploy('lin', {
+      model: 'lin',
+      ref: { alias: 'champion' },
+      options: { batching: { maxBatchRows: 1, maxQueueDelayMs: 0, maxQueueRows: 100_000 } },
+    });
+    const metrics = async () => (await fetch(`${keel.url}/metrics`)).text();
+    const gauge = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    const closedBefore = gauge(await metrics(), /keel_predict_requests_total\{[^}]*code="CLIENT_CLOSED"[^}]*\} (\d+)/);
+    // One row per model call: a request of 2,000 rows keeps the model busy while the next one queues.
+    const first = predict(Array.from({ length: 2000 }, (_, i) => ({ x: [i, 1] })));
+    const client = new AbortController();
+    const gone = fetch(`${keel.url}/v1/deployments/lin/predict`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${predictorKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ records: Array.from({ length: 5000 }, (_, i) => ({ x: [1, i] })) }),
+      signal: client.signal,
+    }).catch((e: unknown) => e);
+    // More rows queued than the first request has: the second one is in the queue.
+    for (;;) {
+      if (gauge(await metrics(), /keel_predict_queue_rows\{model="lin@1"\} (\d+)/) > 2000) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    client.abort();
+    expect(await gone).toMatchObject({ name: 'AbortError' });
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { predictions: unknown[] }).predictions).toHaveLength(2000);
+    for (;;) {
+      const text = await metrics();
+      if (gauge(text, /keel_predict_requests_total\{[^}]*code="CLIENT_CLOSED"[^}]*\} (\d+)/) > closedBefore) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The model ran far fewer rows than the two requests held: the abandoned one was dropped, not run.
+    const text = await metrics();
+    expect(gauge(text, /keel_predict_queue_rows\{model="lin@1"\} (\d+)/)).toBe(0);
+    expect(gauge(text, /keel_predict_batch_rows_sum\{model="lin@1"\} (\d+)/)).toBeLessThan(2000 + 5000);
+  });
 });
 
 describe('the prediction cache', () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError, CancelToken } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { installAuthHook, principalOf, projectIdOf } from '../auth-hook.ts';
 
@@ -37,17 +38,19 @@ export function predictRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        // Work for a client that went away is dropped from the batch queue.
-        const gone = new AbortController();
-        req.raw.on('close', () => {
-          if (!reply.sent) gone.abort();
+        // Work for a client that went away is dropped from the batch queue. The response's 'close'
+        // (not the request's, which fires as soon as the body has been read) tells: before the
+        // answer is written out, it means the connection is gone.
+        const gone = new CancelToken();
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) gone.cancel(new AppError('CLIENT_CLOSED', 'the client closed the connection'));
         });
         const body = req.body;
         const res = await ctx.predict.predict(principalOf(req), await projectIdOf(ctx, req.query.project), req.params.name, {
           records: body.records ?? [body.record as Record<string, unknown>],
           ...(body.parameters?.timeout !== undefined ? { timeoutMs: body.parameters.timeout } : {}),
           ...(body.parameters?.priority !== undefined ? { priority: body.parameters.priority } : {}),
-          signal: gone.signal,
+          signal: gone,
         });
         return reply.header('x-request-id', res.request_id).send(res);
       },

@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/index.ts';
+import type { CancelSignal, Clock } from '../../core/index.ts';
 import type { BatchTimers } from './batch-timers.ts';
 
 export interface BatcherOptions<I, O> {
@@ -39,7 +39,7 @@ export interface SubmitOptions {
   /** Higher runs first (default 0). */
   priority?: number;
   /** Aborted when the client has gone: queued work is removed, running work's result is discarded. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface BatchInfo {

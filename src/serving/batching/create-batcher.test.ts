@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../core/index.ts';
+import { AppError, CancelToken } from '../../core/index.ts';
 import { batcherKit, range, track } from './batcher-test-kit.ts';
 
 describe('createBatcher: packing', () => {
@@ -202,6 +202,25 @@ describe('createBatcher: cancellation', () => {
     expect(runs.map((r) => r.items)).toEqual([[1], [4]]);
     expect(kept.value).toEqual([40]);
     expect(batcher.stats()).toMatchObject({ cancelled: 1, queuedItems: 0, queuedRequests: 0 });
+  });
+
+  it('takes a CancelToken as its signal: queued work of a cancelled request is dropped with its reason', async () => {
+    const { batcher, runs, timers } = batcherKit({}, true);
+    void batcher.submit([1]);
+    await timers.advance(0);
+    const token = new CancelToken();
+    const gone = track(batcher.submit([2], { signal: token }));
+    const kept = track(batcher.submit([3]));
+    token.cancel(new AppError('CLIENT_CLOSED', 'the client closed the connection'));
+    await timers.advance(0);
+    expect(gone.status).toBe('rejected');
+    expect((gone.error as AppError).code).toBe('CLIENT_CLOSED');
+    runs[0]?.finish();
+    await timers.advance(0);
+    runs[1]?.finish();
+    await timers.advance(0);
+    expect(runs.map((r) => r.items)).toEqual([[1], [3]]);
+    expect(kept.value).toEqual([30]);
   });
 
   it('rejects at once when the signal is already aborted', async () => {

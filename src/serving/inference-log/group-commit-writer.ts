@@ -36,9 +36,7 @@ interface Pending {
  */
 const dsync = fsConstants.O_DSYNC;
 const segmentFlags =
-  dsync === undefined
-    ? 'wx'
-    : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND | dsync;
+  dsync === undefined ? 'wx' : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND | dsync;
 
 /**
  * Appends encoded records to the active segment with group commit: while one write + fdatasync

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../../auth/index.ts';
-import { AppError, type Clock, type Logger } from '../../core/index.ts';
+import { AppError, type CancelSignal, type Clock, type Logger } from '../../core/index.ts';
 import { type Batcher, createBatcher } from '../batching/index.ts';
 import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
@@ -18,7 +18,7 @@ export interface PredictRequest {
   timeoutMs?: number;
   priority?: number;
   /** Aborted when the client disconnects: queued work is dropped. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface PredictResponse {
@@ -161,7 +161,7 @@ export class PredictService {
   }
 
   /** Rows through the prediction cache (when enabled) and the model's batcher. */
-  private async infer(route: Route, rows: InputRow[], submit: { deadline: number; priority?: number; signal?: AbortSignal }) {
+  private async infer(route: Route, rows: InputRow[], submit: { deadline: number; priority?: number; signal?: CancelSignal }) {
     if (!route.deployment.spec.options.cache.enabled) return this.batcherFor(route).submit(rows, submit);
     const cache = this.cacheFor(route);
     const now = this.deps.clock.now();
