@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,7 +217,14 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
         process.cpuUsage(),
         machineCpuMs(),
       ];
+      const startedUs = process.hrtime.bigint() / 1000n;
       await runClosedLoop(r * per, (r + 1) * per, concurrency, (i) => call(side, i), samples[s]);
+      // BENCH_ROUNDS=<file>: each timed round's side and monotonic-clock µs span, to slice a CPU profile by side.
+      if (process.env.BENCH_ROUNDS)
+        appendFileSync(
+          process.env.BENCH_ROUNDS,
+          `${JSON.stringify({ side: side.key, concurrency, requests: per, startUs: String(startedUs), endUs: String(process.hrtime.bigint() / 1000n) })}\n`,
+        );
       const [server1, main1, client1, machine1] = [
         processCpuMs(side.pid),
         processCpuMs(side.pid, true),

@@ -2,6 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Clock } from '../../core/index.ts';
+import { type EncodedLine, writeLines } from './segment-codec.ts';
 import { fsyncDir, segmentPath, writeAll } from './segment-files.ts';
 
 export interface GroupCommitOptions {
@@ -24,7 +25,7 @@ export interface WriterStats {
 }
 
 interface Pending {
-  buf: Buffer;
+  line: EncodedLine;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -70,12 +71,12 @@ export class GroupCommitWriter {
     this.ageTimer.unref();
   }
 
-  append(buf: Buffer): Promise<void> {
+  append(line: EncodedLine): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AppError('UNAVAILABLE', 'the inference log is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ buf, resolve, reject });
-      this.queuedBytes += buf.length;
+      this.queue.push({ line, resolve, reject });
+      this.queuedBytes += line.bytes;
       this.stats.appends++;
       this.kick();
     });
@@ -136,8 +137,8 @@ export class GroupCommitWriter {
   private takeBatch(): Pending[] {
     let n = 0;
     let bytes = 0;
-    while (n < this.queue.length && (n === 0 || bytes + (this.queue[n]?.buf.length ?? 0) <= this.opts.maxBatchBytes)) {
-      bytes += this.queue[n]?.buf.length ?? 0;
+    while (n < this.queue.length && (n === 0 || bytes + (this.queue[n]?.line.bytes ?? 0) <= this.opts.maxBatchBytes)) {
+      bytes += this.queue[n]?.line.bytes ?? 0;
       n++;
     }
     this.queuedBytes -= bytes;
@@ -151,7 +152,13 @@ export class GroupCommitWriter {
     }
     try {
       const fh = this.fh ?? (await this.openSegment());
-      const buf = batch.length === 1 ? (batch[0] as Pending).buf : Buffer.concat(batch.map((p) => p.buf));
+      let size = 0;
+      for (const p of batch) size += p.line.bytes;
+      const buf = Buffer.allocUnsafeSlow(size);
+      writeLines(
+        batch.map((p) => p.line),
+        buf,
+      );
       await writeAll(fh, buf);
       if (dsync === undefined) await fh.datasync();
       this.size += buf.length;

@@ -8,7 +8,7 @@ import { type CompactorStats, LogCompactor } from './log-compactor.ts';
 import { checkLogQuery } from './log-query-guard.ts';
 import { type RecoveryReport, recoverLog } from './log-recovery.ts';
 import { logRelation, maxRecordBytes } from './log-relation.ts';
-import { encodeRecord } from './segment-codec.ts';
+import { type EncodedLine, encodeLine } from './segment-codec.ts';
 
 export interface InferenceLogOptions extends Partial<GroupCommitOptions> {
   /** The log folder: `segments/`, `parquet/<date>/`, `tmp/`. */
@@ -105,22 +105,22 @@ export class InferenceLog {
 
   /** Resolves once the record is durable (written and fdatasync'ed); rejects with UNAVAILABLE if it cannot be. */
   append(record: InferenceRecord): Promise<void> {
-    let buf: Buffer;
+    let line: EncodedLine;
     try {
-      buf = encodeRecord(record);
+      line = encodeLine(record);
     } catch (e) {
       return Promise.reject(
         new AppError('INTERNAL', `inference record ${record.requestId} cannot be serialised: ${(e as Error).message}`),
       );
     }
-    if (buf.length > maxRecordBytes)
+    if (line.bytes > maxRecordBytes)
       return Promise.reject(
         new AppError(
           'PAYLOAD_TOO_LARGE',
-          `inference record ${record.requestId} is ${buf.length} bytes; the log takes at most ${maxRecordBytes}`,
+          `inference record ${record.requestId} is ${line.bytes} bytes; the log takes at most ${maxRecordBytes}`,
         ),
       );
-    return this.writer.append(buf);
+    return this.writer.append(line);
   }
 
   /**

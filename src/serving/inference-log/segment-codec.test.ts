@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSegment, encodeRecord, scanSegment } from './segment-codec.ts';
+import { decodeSegment, encodeLine, encodeRecord, scanSegment, writeLines } from './segment-codec.ts';
 import { testRecord } from './test-records.ts';
 
 const lines = (n: number) => Buffer.concat(Array.from({ length: n }, (_, i) => encodeRecord(testRecord(i))));
@@ -7,6 +7,15 @@ const lines = (n: number) => Buffer.concat(Array.from({ length: n }, (_, i) => e
 describe('segment codec', () => {
   it('round-trips records, escapes and unicode included', () => {
     expect(decodeSegment(lines(5))).toEqual(Array.from({ length: 5 }, (_, i) => testRecord(i)));
+  });
+
+  it('lays a batch of lines into one buffer exactly as the lines one by one, multi-byte text included', () => {
+    const encoded = Array.from({ length: 7 }, (_, i) => encodeLine(testRecord(i)));
+    const size = encoded.reduce((n, l) => n + l.bytes, 0);
+    const buf = Buffer.alloc(size + 3);
+    expect(writeLines(encoded, buf, 3)).toBe(size + 3);
+    expect(buf.subarray(3).equals(lines(7))).toBe(true);
+    expect(scanSegment(buf.subarray(3))).toMatchObject({ records: 7, corrupt: 0, tornLines: 0 });
   });
 
   it('treats a zero-filled tail (a power cut after the size grew) as torn, not as records', () => {

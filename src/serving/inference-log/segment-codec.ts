@@ -17,17 +17,41 @@ const checksumOf = (json: string | Uint8Array): string => hash('md5', json, 'hex
 /** SQL that is true when a segment line read as (c, j) carries the right checksum. */
 export const checksumMatchesSql = `left(md5(j), ${checksumLength}) = c`;
 
-/** Throws (TypeError) for values JSON cannot hold, such as bigint or circular objects. */
-export function encodeRecord(record: InferenceRecord): Buffer {
+/** A record ready to be written: its JSON, the checksum of the JSON's UTF-8 bytes, and the line's size in bytes. */
+export interface EncodedLine {
+  json: string;
+  checksum: string;
+  bytes: number;
+}
+
+/**
+ * Encodes a record as a line without building its bytes: a batch of lines is laid into one buffer
+ * at write time (writeLines), one allocation per batch instead of one per record and a copy.
+ * Throws (TypeError) for values JSON cannot hold, such as bigint or circular objects.
+ */
+export function encodeLine(record: InferenceRecord): EncodedLine {
   const json = JSON.stringify(record);
-  // One UTF-8 pass, straight into the line; the checksum is then taken over those bytes.
-  const size = Buffer.byteLength(json, 'utf8');
-  const line = Buffer.allocUnsafe(checksumLength + 2 + size);
-  line.write(json, checksumLength + 1, size, 'utf8');
-  line.write(checksumOf(line.subarray(checksumLength + 1, checksumLength + 1 + size)), 0, checksumLength, 'latin1');
-  line[checksumLength] = tab;
-  line[checksumLength + 1 + size] = newline;
-  return line;
+  return { json, checksum: checksumOf(json), bytes: checksumLength + 2 + Buffer.byteLength(json, 'utf8') };
+}
+
+/** Writes lines into `buf` from `offset` (which must have room for their bytes); returns the end offset. */
+export function writeLines(lines: readonly EncodedLine[], buf: Buffer, offset = 0): number {
+  let at = offset;
+  for (const line of lines) {
+    at += buf.write(line.checksum, at, checksumLength, 'latin1');
+    buf[at++] = tab;
+    at += buf.write(line.json, at, line.bytes - checksumLength - 2, 'utf8');
+    buf[at++] = newline;
+  }
+  return at;
+}
+
+/** One record as its segment line's bytes (tests and tools). */
+export function encodeRecord(record: InferenceRecord): Buffer {
+  const line = encodeLine(record);
+  const buf = Buffer.allocUnsafe(line.bytes);
+  writeLines([line], buf);
+  return buf;
 }
 
 function lineIsValid(line: Uint8Array): boolean {
