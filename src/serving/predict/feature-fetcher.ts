@@ -150,8 +150,21 @@ export class FeatureFetcher {
       for (const w of group.waiters) w.resolve(this.fallback(plan, w.records, w.defaults, keyOf));
       return;
     }
-    const values = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.values[i] ?? null])));
-    const statuses = got.rows.map((row) => Object.fromEntries(got.features.map((f, i) => [f, row.statuses[i] ?? 'NOT_FOUND'])));
+    // Plain loops: this runs for every record served, and Object.fromEntries allocates a pair per feature.
+    const names = got.features;
+    const values: Record<string, Value>[] = new Array(got.rows.length);
+    const statuses: Record<string, ServedStatus>[] = new Array(got.rows.length);
+    got.rows.forEach((row, r) => {
+      const v: Record<string, Value> = {};
+      const st: Record<string, ServedStatus> = {};
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        v[name] = row.values[i] ?? null;
+        st[name] = row.statuses[i] ?? 'NOT_FOUND';
+      }
+      values[r] = v;
+      statuses[r] = st;
+    });
     group.records.forEach((r, i) => {
       this.remember(keyOf(r), values[i] as Record<string, Value>);
     });

@@ -43,6 +43,12 @@ export interface PredictDeps {
 
 type Outputs = Record<string, unknown>;
 
+interface Labels {
+  base: { deployment: string; model_version: string };
+  ok: { deployment: string; model_version: string; code: string };
+  stages: Record<'features' | 'inference' | 'log' | 'total', { deployment: string; model_version: string; stage: string }>;
+}
+
 const canonical = (row: InputRow) =>
   JSON.stringify(
     Object.keys(row)
@@ -59,6 +65,7 @@ export class PredictService {
   private readonly batchers = new Map<string, Batcher<InputRow, Outputs>>();
   private readonly caches = new Map<string, PredictionCache>();
   private readonly limits = new TokenBuckets();
+  private readonly labels = new Map<string, Labels>();
   private readonly random: () => number;
 
   constructor(private readonly deps: PredictDeps) {
@@ -70,12 +77,12 @@ export class PredictService {
     const started = this.deps.clock.now();
     const t0 = performance.now();
     const route = await this.deps.routes.get(projectId, deployment);
-    const labels = { deployment, model_version: String(route.model.version) };
+    const labels = this.labelsFor(deployment, route.model.version);
     const limit = route.deployment.spec.options.rateLimit;
     if (limit) {
       const wait = this.limits.take(`${route.deployment.id}\u0000${actor.id}`, limit.perSecond, limit.burst, started);
       if (wait > 0) {
-        this.deps.metrics.requests.inc({ ...labels, code: 'RATE_LIMITED' });
+        this.deps.metrics.requests.inc({ ...labels.base, code: 'RATE_LIMITED' });
         throw new AppError('RATE_LIMITED', `more than ${limit.perSecond} requests/s for this key on deployment '${deployment}'`, {
           retryAfterMs: wait,
         });
@@ -83,29 +90,49 @@ export class PredictService {
     }
     try {
       const res = await this.run(route, req, started, t0, labels);
-      this.deps.metrics.requests.inc({ ...labels, code: 'ok' });
+      this.deps.metrics.requests.inc(labels.ok);
       return res;
     } catch (e) {
-      this.deps.metrics.requests.inc({ ...labels, code: e instanceof AppError ? e.code : 'INTERNAL' });
+      this.deps.metrics.requests.inc({ ...labels.base, code: e instanceof AppError ? e.code : 'INTERNAL' });
       throw e;
     }
   }
 
-  private async run(route: Route, req: PredictRequest, started: number, t0: number, labels: Record<string, string>) {
+  /** The label sets of a deployment's series, made once rather than spread on every request. */
+  private labelsFor(deployment: string, version: number): Labels {
+    const key = `${deployment}\u0000${version}`;
+    let labels = this.labels.get(key);
+    if (!labels) {
+      const base = { deployment, model_version: String(version) };
+      const stage = (name: string) => ({ ...base, stage: name });
+      labels = {
+        base,
+        ok: { ...base, code: 'ok' },
+        stages: { features: stage('features'), inference: stage('inference'), log: stage('log'), total: stage('total') },
+      };
+      if (this.labels.size > 10_000) this.labels.clear();
+      this.labels.set(key, labels);
+    }
+    return labels;
+  }
+
+  private async run(route: Route, req: PredictRequest, started: number, t0: number, labels: Labels) {
     const opts = route.deployment.spec.options;
     if (req.records.length === 0) throw new AppError('VALIDATION_FAILED', 'records must hold at least one record');
     const deadline = started + Math.min(req.timeoutMs ?? opts.timeoutMs, opts.timeoutMs);
-    const at = new Date(started).toISOString();
-    const records = req.records.map((r) => (r.event_timestamp === undefined ? { ...r, event_timestamp: at } : r));
-    const stage = (name: string, since: number) =>
-      this.deps.metrics.stage.observe({ ...labels, stage: name }, (performance.now() - since) / 1000);
+    let at: string | undefined;
+    const records = req.records.map((r) =>
+      r.event_timestamp === undefined ? { ...r, event_timestamp: (at ??= new Date(started).toISOString()) } : r,
+    );
+    const stage = (name: keyof Labels['stages'], since: number) =>
+      this.deps.metrics.stage.observe(labels.stages[name], (performance.now() - since) / 1000);
 
     const tf = performance.now();
     const fetched = route.features
       ? await this.deps.fetcher.read(route.features.plan, records, opts.featureDefaults)
       : { values: records.map(() => ({})), statuses: records.map(() => ({})), degraded: null };
     stage('features', tf);
-    if (fetched.degraded) this.deps.metrics.degraded.inc({ deployment: labels.deployment as string, reason: fetched.degraded });
+    if (fetched.degraded) this.deps.metrics.degraded.inc({ deployment: labels.base.deployment, reason: fetched.degraded });
 
     const { rows, problems } = assembleInputs(route.model.signature.inputs, records, fetched.values);
     if (route.contract) {
