@@ -6,6 +6,7 @@ import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
 import { registerFeatureMetrics } from './feature-metrics.ts';
 import { installInputGuards, installJsonParser } from './input-guards.ts';
+import { lazyChildLogger } from './lazy-child-logger.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { dataContractRoutes } from './routes/data-contract-routes.ts';
@@ -30,6 +31,7 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
     bodyLimit: ctx.config.server.bodyLimitBytes,
     // Per-request lines would dominate the log; latency lives in the Prometheus histogram instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger, bindings, opts),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     forceCloseConnections: false,
