@@ -121,9 +121,11 @@ export class PredictService {
     if (req.records.length === 0) throw new AppError('VALIDATION_FAILED', 'records must hold at least one record');
     const deadline = started + Math.min(req.timeoutMs ?? opts.timeoutMs, opts.timeoutMs);
     let at: string | undefined;
-    const records = req.records.map((r) =>
-      r.event_timestamp === undefined ? { ...r, event_timestamp: (at ??= new Date(started).toISOString()) } : r,
-    );
+    const now = () => {
+      at ??= new Date(started).toISOString();
+      return at;
+    };
+    const records = req.records.map((r) => (r.event_timestamp === undefined ? { ...r, event_timestamp: now() } : r));
     const stage = (name: keyof Labels['stages'], since: number) =>
       this.deps.metrics.stage.observe(labels.stages[name], (performance.now() - since) / 1000);
 
