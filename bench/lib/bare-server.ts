@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Cleanup } from './cleanup.ts';
-import { freePort, repoRoot } from './keel-process.ts';
+import { freePort, profileFlags, repoRoot } from './keel-process.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The baseline of the serving benchmarks: bench/serving/bare-oip-server.ts on `modelPath`, as a child process. */
@@ -8,11 +8,17 @@ export async function startBareServer(modelPath: string, cleanup: Cleanup): Prom
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bench/serving/bare-oip-server.ts', modelPath, String(port)],
+    [...profileFlags('baseline'), '--import', 'tsx', 'bench/serving/bare-oip-server.ts', modelPath, String(port)],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  cleanup.add('stop the baseline server', () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+  cleanup.add('stop the baseline server', async () => {
+    if (child.exitCode !== null) return;
+    // SIGTERM first: it exits cleanly (and writes its CPU profile when one is asked for).
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   });
   let output = '';
   await new Promise<void>((resolve, reject) => {

@@ -47,6 +47,16 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /**
+ * BENCH_CPU_PROF=<dir>: the servers a benchmark starts write V8 CPU profiles under it, in a
+ * folder named after the server (open them in Chrome DevTools).
+ */
+export function profileFlags(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  // A folder per server: each of its threads writes a file of its own there (CPU.….<pid>.<thread>.….cpuprofile).
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, name)] : [];
+}
+
+/**
  * Starts `keel serve` as a child process, exactly as a user would, and waits for /readyz.
  * A config file pins the storage and log level so a keel.yaml or KEEL_* variable of the
  * caller's shell cannot change what is measured.
@@ -59,10 +69,8 @@ export async function startKeelProcess(opts: StartKeelOptions, cleanup: Cleanup)
     : { driver: 'sqlite' };
   await writeFile(configPath, stringify({ storage, log: { level: 'warn' } }));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
-  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server (open it in Chrome DevTools).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const args = [
-    ...profile,
+    ...profileFlags('keel'),
     '--import',
     'tsx',
     'src/cli/main.ts',

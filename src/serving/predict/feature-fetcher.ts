@@ -50,6 +50,11 @@ interface ReadGroup {
   }[];
 }
 
+/** The key under which an entity's last good values are remembered. */
+function entityOf(plan: ReadPlan, r: Record<string, unknown>): string {
+  return `${plan.service}\u0000${plan.joinKeys.map((k) => String(r[k])).join('\u0000')}`;
+}
+
 /** Every record's unusable join key, per view (one problem per record and key). */
 function joinKeyProblems(plan: ReadPlan, records: Record<string, unknown>[]): FieldProblem[] {
   const problems: FieldProblem[] = [];
@@ -142,12 +147,11 @@ export class FeatureFetcher {
   }
 
   private async readGroup(plan: ReadPlan, group: ReadGroup): Promise<void> {
-    const keyOf = (r: Record<string, unknown>) => `${plan.service}\u0000${plan.joinKeys.map((k) => String(r[k])).join('\u0000')}`;
     let got: OnlineFeatures;
     try {
       got = await this.policy.execute(() => this.features.readPlanned(plan, group.records));
     } catch {
-      for (const w of group.waiters) w.resolve(this.fallback(plan, w.records, w.defaults, keyOf));
+      for (const w of group.waiters) w.resolve(this.fallback(plan, w.records, w.defaults));
       return;
     }
     // Plain loops: this runs for every record served, and Object.fromEntries allocates a pair per feature.
@@ -166,7 +170,7 @@ export class FeatureFetcher {
       statuses[r] = st;
     });
     group.records.forEach((r, i) => {
-      this.remember(keyOf(r), values[i] as Record<string, Value>);
+      this.remember(entityOf(plan, r), values[i] as Record<string, Value>);
     });
     for (const w of group.waiters) {
       const to = w.from + w.records.length;
@@ -175,18 +179,13 @@ export class FeatureFetcher {
   }
 
   /** Store features from memory or defaults; request-time transforms still run on the request itself. */
-  private fallback(
-    plan: ReadPlan,
-    records: Record<string, unknown>[],
-    defaults: Record<string, Value>,
-    keyOf: (r: Record<string, unknown>) => string,
-  ): FetchedFeatures {
+  private fallback(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): FetchedFeatures {
     const width = plan.views.reduce((n, v) => n + v.features.length, 0);
     const stored = plan.outputs.slice(0, width);
     const values: Record<string, Value>[] = [];
     const statuses: Record<string, ServedStatus>[] = [];
     for (const r of records) {
-      const known = this.lastKnown.get(keyOf(r));
+      const known = this.lastKnown.get(entityOf(plan, r));
       const v: Record<string, Value> = {};
       const s: Record<string, ServedStatus> = {};
       for (const f of stored) {
