@@ -60,9 +60,10 @@ describe('FeatureFetcher', () => {
     const fetcher = fetcherOver(async (...args: unknown[]) => {
       const entities = args[1] as { origin: string }[];
       calls.push(entities.map((e) => e.origin));
+      // The store call covers the stored features only: transforms run per caller afterwards.
       return {
-        features: ['trips__delay', 'hour'],
-        rows: entities.map((e) => ({ values: [e.origin.length, 0], statuses: ['PRESENT', 'PRESENT'], eventTimes: [1, 1] })),
+        features: ['trips__delay'],
+        rows: entities.map((e) => ({ values: [e.origin.length], statuses: ['PRESENT'], eventTimes: [1] })),
       };
     });
     const at = '2001-01-21T10:00:00Z';
@@ -78,10 +79,10 @@ describe('FeatureFetcher', () => {
       ),
     ]);
     expect(calls).toEqual([['ATL', 'BOSTON', 'SF']]);
-    expect(one?.values).toEqual([{ trips__delay: 3, hour: 0 }]);
+    expect(one?.values).toEqual([{ trips__delay: 3, hour: 10 }]);
     expect(two?.values).toEqual([
-      { trips__delay: 6, hour: 0 },
-      { trips__delay: 2, hour: 0 },
+      { trips__delay: 6, hour: 10 },
+      { trips__delay: 2, hour: 10 },
     ]);
     // A later turn gets a call of its own.
     await fetcher.read(plan, [{ origin: 'JFK', event_timestamp: at }], {});
@@ -108,5 +109,35 @@ describe('FeatureFetcher', () => {
     // The bad records never joined the good request's read, which is served normally.
     expect(await good).toMatchObject({ values: [{ trips__delay: 1 }], degraded: null });
     expect(reads).toBe(1);
+  });
+
+  it('runs transforms per caller: one that throws on a request fails that request alone, not the store read', async () => {
+    const picky = {
+      ...plan,
+      transforms: [
+        {
+          def: { name: 'calendar', outputs: [{ name: 'hour' }] },
+          fn: (input: Record<string, unknown>) => {
+            if (typeof input.event_timestamp !== 'string') throw new TypeError('event_timestamp must be text');
+            return { hour: new Date(input.event_timestamp).getUTCHours() };
+          },
+          inputColumns: [{ name: 'event_timestamp', column: 'event_timestamp' }],
+        },
+      ],
+    } as unknown as ReadPlan;
+    let reads = 0;
+    const fetcher = fetcherOver(async (...args: unknown[]) => {
+      reads++;
+      const entities = args[1] as unknown[];
+      return { features: ['trips__delay'], rows: entities.map(() => ({ values: [5], statuses: ['PRESENT'], eventTimes: [1] })) };
+    });
+    const [bad, good] = await Promise.allSettled([
+      fetcher.read(picky, [{ origin: 'ATL', event_timestamp: 7 }], {}),
+      fetcher.read(picky, [{ origin: 'SFO', event_timestamp: '2001-01-21T08:00:00Z' }], {}),
+    ]);
+    expect(reads).toBe(1);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'VALIDATION_FAILED' } });
+    expect(good).toMatchObject({ status: 'fulfilled', value: { values: [{ trips__delay: 5, hour: 8 }], degraded: null } });
+    expect(fetcher.breakerState).toBe('closed');
   });
 });

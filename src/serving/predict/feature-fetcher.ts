@@ -47,7 +47,42 @@ interface ReadGroup {
     records: Record<string, unknown>[];
     defaults: Record<string, Value>;
     resolve: (f: FetchedFeatures) => void;
+    reject: (e: unknown) => void;
   }[];
+}
+
+/**
+ * Adds the plan's request-time transform outputs to fetched features, computed from the stored
+ * values and the records' own fields (status PRESENT).
+ */
+function withTransforms(plan: ReadPlan, records: Record<string, unknown>[], fetched: FetchedFeatures): void {
+  const width = plan.views.reduce((n, v) => n + v.features.length, 0);
+  const stored = plan.outputs.slice(0, width);
+  const { values, statuses } = fetched;
+  const columns = new Map<string, unknown[]>(stored.map((f) => [f, values.map((v) => v[f])]));
+  for (const t of plan.transforms) {
+    for (const i of t.inputColumns)
+      if (!columns.has(i.column))
+        columns.set(
+          i.column,
+          records.map((r) => r[i.column] ?? null),
+        );
+  }
+  for (const [name, col] of applyTransforms(plan.transforms, columns, records.length)) {
+    col.forEach((value, i) => {
+      (values[i] as Record<string, Value>)[name] = (value ?? null) as Value;
+      (statuses[i] as Record<string, ServedStatus>)[name] = 'PRESENT';
+    });
+  }
+}
+
+/** A transform that throws on a request's fields is that request's problem: 400, naming the cause. */
+function transformError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  return new AppError(
+    'VALIDATION_FAILED',
+    `a request-time transform failed on this request: ${(e as Error)?.message ?? String(e)}`.slice(0, 500),
+  );
 }
 
 /** The key under which an entity's last good values are remembered. */
@@ -82,6 +117,7 @@ export class FeatureFetcher {
   private readonly lastKnown = new Map<string, { values: Record<string, Value> }>();
   /** Reads waiting for this turn's store call, by plan. */
   private readonly groups = new Map<ReadPlan, ReadGroup>();
+  private readonly storePlans = new WeakMap<ReadPlan, ReadPlan>();
   private flushQueued = false;
 
   constructor(
@@ -124,13 +160,13 @@ export class FeatureFetcher {
         new AppError('VALIDATION_FAILED', `${problems.length} invalid field(s): ${listed.join('; ')}`, { problems }),
       );
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       let group = this.groups.get(plan);
       if (!group) {
         group = { records: [], waiters: [] };
         this.groups.set(plan, group);
       }
-      group.waiters.push({ from: group.records.length, records, defaults, resolve });
+      group.waiters.push({ from: group.records.length, records, defaults, resolve, reject });
       for (const r of records) group.records.push(r);
       if (!this.flushQueued) {
         this.flushQueued = true;
@@ -146,39 +182,70 @@ export class FeatureFetcher {
     for (const [plan, group] of groups) void this.readGroup(plan, group);
   }
 
+  /**
+   * One store call for the group; then, per caller, its own rows and its request-time transforms.
+   * Transforms run per caller, outside the store call: a transform that throws on one request's
+   * fields fails that request (400) and neither degrades the others nor counts as a store failure.
+   */
   private async readGroup(plan: ReadPlan, group: ReadGroup): Promise<void> {
-    let got: OnlineFeatures;
+    const stored = this.storeOnly(plan);
+    let got: OnlineFeatures | null = null;
     try {
-      got = await this.policy.execute(() => this.features.readPlanned(plan, group.records));
+      got = await this.policy.execute(() => this.features.readPlanned(stored, group.records));
     } catch {
-      for (const w of group.waiters) w.resolve(this.fallback(plan, w.records, w.defaults));
-      return;
+      // The store failed or the breaker is open: every caller gets fallbacks (below).
     }
-    // Plain loops: this runs for every record served, and Object.fromEntries allocates a pair per feature.
-    const names = got.features;
-    const values: Record<string, Value>[] = new Array(got.rows.length);
-    const statuses: Record<string, ServedStatus>[] = new Array(got.rows.length);
-    got.rows.forEach((row, r) => {
-      const v: Record<string, Value> = {};
-      const st: Record<string, ServedStatus> = {};
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i] as string;
-        v[name] = row.values[i] ?? null;
-        st[name] = row.statuses[i] ?? 'NOT_FOUND';
+    let values: Record<string, Value>[] | null = null;
+    let statuses: Record<string, ServedStatus>[] | null = null;
+    if (got) {
+      // Plain loops: this runs for every record served, and Object.fromEntries allocates a pair per feature.
+      const names = got.features;
+      values = new Array(got.rows.length);
+      statuses = new Array(got.rows.length);
+      for (let r = 0; r < got.rows.length; r++) {
+        const row = got.rows[r] as OnlineFeatures['rows'][number];
+        const v: Record<string, Value> = {};
+        const st: Record<string, ServedStatus> = {};
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i] as string;
+          v[name] = row.values[i] ?? null;
+          st[name] = row.statuses[i] ?? 'NOT_FOUND';
+        }
+        values[r] = v;
+        statuses[r] = st;
+        this.remember(entityOf(plan, group.records[r] as Record<string, unknown>), v);
       }
-      values[r] = v;
-      statuses[r] = st;
-    });
-    group.records.forEach((r, i) => {
-      this.remember(entityOf(plan, r), values[i] as Record<string, Value>);
-    });
+    }
     for (const w of group.waiters) {
-      const to = w.from + w.records.length;
-      w.resolve({ values: values.slice(w.from, to), statuses: statuses.slice(w.from, to), degraded: null });
+      try {
+        const to = w.from + w.records.length;
+        const fetched: FetchedFeatures =
+          values && statuses
+            ? { values: values.slice(w.from, to), statuses: statuses.slice(w.from, to), degraded: null }
+            : this.fallback(plan, w.records, w.defaults);
+        // In place: the remembered last-known values then carry transform outputs too, which the
+        // fallback never reads (it takes stored features only).
+        if (plan.transforms.length > 0) withTransforms(plan, w.records, fetched);
+        w.resolve(fetched);
+      } catch (e) {
+        w.reject(transformError(e));
+      }
     }
   }
 
-  /** Store features from memory or defaults; request-time transforms still run on the request itself. */
+  /** The plan without its request-time transforms (they run per caller), made once per plan. */
+  private storeOnly(plan: ReadPlan): ReadPlan {
+    if (plan.transforms.length === 0) return plan;
+    let stored = this.storePlans.get(plan);
+    if (!stored) {
+      const width = plan.views.reduce((n, v) => n + v.features.length, 0);
+      stored = { ...plan, outputs: plan.outputs.slice(0, width), transforms: [] };
+      this.storePlans.set(plan, stored);
+    }
+    return stored;
+  }
+
+  /** Store features from memory or defaults (request-time transforms are added by the caller). */
   private fallback(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): FetchedFeatures {
     const width = plan.views.reduce((n, v) => n + v.features.length, 0);
     const stored = plan.outputs.slice(0, width);
@@ -195,23 +262,6 @@ export class FeatureFetcher {
       }
       values.push(v);
       statuses.push(s);
-    }
-    if (plan.transforms.length > 0) {
-      const columns = new Map<string, unknown[]>(stored.map((f) => [f, values.map((v) => v[f])]));
-      for (const t of plan.transforms) {
-        for (const i of t.inputColumns)
-          if (!columns.has(i.column))
-            columns.set(
-              i.column,
-              records.map((r) => r[i.column] ?? null),
-            );
-      }
-      for (const [name, col] of applyTransforms(plan.transforms, columns, records.length)) {
-        col.forEach((value, i) => {
-          (values[i] as Record<string, Value>)[name] = (value ?? null) as Value;
-          (statuses[i] as Record<string, ServedStatus>)[name] = 'PRESENT';
-        });
-      }
     }
     return { values, statuses, degraded: 'store_unavailable' };
   }
