@@ -24,6 +24,9 @@ const help = `npm run bench -- serving [flags]
   --routes <n>           (origin, destination) pairs the predict requests rotate over (default 300)
   --quick                smoke run: 500 requests per side and concurrency
   --sides <list>         time only these sides (for profiling): baseline, oip, predict, predictNoBatch, predictNoLog
+
+  BENCH_CPU_PROF=<dir>   each server writes V8 CPU profiles into <dir>/<server>/
+  BENCH_ROUNDS=<file>    each timed round's side and monotonic µs span, one JSON line each (to cut a profile by side)
 `;
 
 function options(args: string[]) {
