@@ -10,7 +10,7 @@ import { createAnalyticsEngine } from '../src/storage/index.ts';
 import { setUpFlightsPipeline, threeWeekParams, writeThreeWeeks } from '../test/helpers/flights-pipeline.ts';
 import { concurrencyFlag, intFlag, startBareServer } from './lib/bare-server.ts';
 import { Cleanup } from './lib/cleanup.ts';
-import { machineCpuMs, processCpuMs } from './lib/cpu.ts';
+import { cpuSince, cpuSnapshot } from './lib/cpu.ts';
 import { BenchHttpClient } from './lib/http-client.ts';
 import { startKeelProcess } from './lib/keel-process.ts';
 import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
@@ -189,13 +189,7 @@ interface Result {
   machineBusy: number;
 }
 
-interface CpuUsed {
-  server: number;
-  main: number;
-  client: number;
-  busy: number;
-  total: number;
-}
+type CpuUsed = ReturnType<typeof cpuSince>;
 
 /** Warms every side up, then times them in rounds whose order rotates, so load drift falls on all alike. */
 async function measure(sides: Side[], concurrency: number, requests: number): Promise<Result[]> {
@@ -206,7 +200,7 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
   for (const side of sides) await runClosedLoop(0, warmup, concurrency, (i) => call(side, i));
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
   const batches = sides.map(() => ({ runs: 0, rows: 0 }));
-  const cpu = sides.map(() => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
+  const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const rounds = 5;
   const per = Math.ceil(requests / rounds);
   for (let r = 0; r < rounds; r++) {
@@ -214,32 +208,18 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
       const s = (k + r) % sides.length;
       const side = sides[s] as Side;
       const before = await side.batches?.();
-      const [server0, main0, client0, machine0] = [
-        processCpuMs(side.pid),
-        processCpuMs(side.pid, true),
-        process.cpuUsage(),
-        machineCpuMs(),
-      ];
+      const cpuBefore = cpuSnapshot(side.pid);
       const startedUs = process.hrtime.bigint() / 1000n;
       await runClosedLoop(r * per, (r + 1) * per, concurrency, (i) => call(side, i), samples[s]);
+      const used = cpuSince(side.pid, cpuBefore);
+      const sum = cpu[s] as CpuUsed;
+      for (const key of Object.keys(sum) as (keyof CpuUsed)[]) sum[key] += used[key];
       // BENCH_ROUNDS=<file>: each timed round's side and monotonic-clock µs span, to slice a CPU profile by side.
       if (process.env.BENCH_ROUNDS)
         appendFileSync(
           process.env.BENCH_ROUNDS,
           `${JSON.stringify({ side: side.key, concurrency, requests: per, startUs: String(startedUs), endUs: String(process.hrtime.bigint() / 1000n) })}\n`,
         );
-      const [server1, main1, client1, machine1] = [
-        processCpuMs(side.pid),
-        processCpuMs(side.pid, true),
-        process.cpuUsage(client0),
-        machineCpuMs(),
-      ];
-      const used = cpu[s] as CpuUsed;
-      used.server += server1 - server0;
-      used.main += main1 - main0;
-      used.client += (client1.user + client1.system) / 1000;
-      used.busy += machine1.busy - machine0.busy;
-      used.total += machine1.total - machine0.total;
       const after = await side.batches?.();
       const total = batches[s] as { runs: number; rows: number };
       if (before && after) {

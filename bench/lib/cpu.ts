@@ -30,3 +30,33 @@ export function machineCpuMs(): { busy: number; total: number } {
     return { busy: Number.NaN, total: Number.NaN };
   }
 }
+
+/** CPU counters at one moment: a server process (all threads, main thread), this process, the machine. */
+export interface CpuSnapshot {
+  server: number;
+  main: number;
+  client: NodeJS.CpuUsage;
+  machine: { busy: number; total: number };
+}
+
+export function cpuSnapshot(serverPid: number): CpuSnapshot {
+  return {
+    server: processCpuMs(serverPid),
+    main: processCpuMs(serverPid, true),
+    client: process.cpuUsage(),
+    machine: machineCpuMs(),
+  };
+}
+
+/** CPU used since `before`, in ms: the server, its main thread, this process (the load generator), the machine's busy and total. */
+export function cpuSince(serverPid: number, before: CpuSnapshot) {
+  const now = cpuSnapshot(serverPid);
+  const client = process.cpuUsage(before.client);
+  return {
+    server: now.server - before.server,
+    main: now.main - before.main,
+    client: (client.user + client.system) / 1000,
+    busy: now.machine.busy - before.machine.busy,
+    total: now.machine.total - before.machine.total,
+  };
+}

@@ -180,31 +180,26 @@ export class AuthService {
   /** Turns a bearer token into a principal, or throws UNAUTHENTICATED. */
   async authenticate(token: string | undefined): Promise<Principal> {
     if (!token) throw new AppError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key>');
+    const fresh = this.authenticateCached(token);
+    if (fresh) return fresh;
     const m = keyPattern.exec(token);
     if (!m) throw new AppError('UNAUTHENTICATED', 'malformed API key');
     const id = `key_${m[1]}`;
     const now = this.clock.now();
-    const cached = this.cache.get(id);
-    let entry = cached && cached.until > now ? cached : undefined;
-    if (!entry) {
-      let record: ApiKeyRecord | undefined;
-      try {
-        record = (await this.tx.stores.apiKeys.get(id)) ?? undefined;
-      } catch (e) {
-        // The metadata database is unreachable: a key seen before stays valid (as it stood then),
-        // so the serving gateway keeps answering; a key never seen cannot be checked.
-        if (!cached) throw e;
-        record = cached.record;
-      }
-      if (record) {
-        entry = {
-          record,
-          until: now + this.cacheMs,
-          hash: Buffer.from(record.secretHash, 'hex'),
-          principal: toPrincipal(record),
-        };
-        this.cache.set(id, entry);
-      }
+    const stale = this.cache.get(id);
+    let record: ApiKeyRecord | undefined;
+    try {
+      record = (await this.tx.stores.apiKeys.get(id)) ?? undefined;
+    } catch (e) {
+      // The metadata database is unreachable: a key seen before stays valid (as it stood then),
+      // so the serving gateway keeps answering; a key never seen cannot be checked.
+      if (!stale) throw e;
+      record = stale.record;
+    }
+    let entry: CachedKey | undefined;
+    if (record) {
+      entry = { record, until: now + this.cacheMs, hash: Buffer.from(record.secretHash, 'hex'), principal: toPrincipal(record) };
+      this.cache.set(id, entry);
     }
     return verify(entry, m[2] ?? '', now);
   }

@@ -203,7 +203,8 @@ export class FeatureStoreService {
   }
 
   /** Reads online values with a plan from `servingPlan` (one batched store call). */
-  readPlanned(plan: ReadPlan, entities: Record<string, unknown>[], opts: { maxAgeMs?: number } = {}) {
+  /** `transforms: false`: stored features only; the caller runs the plan's transforms itself. */
+  readPlanned(plan: ReadPlan, entities: Record<string, unknown>[], opts: { maxAgeMs?: number; transforms?: boolean } = {}) {
     return readOnlineFeatures(this.online, plan, entities, { now: this.clock.now(), ...opts });
   }
 

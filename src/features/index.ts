@@ -16,6 +16,8 @@ export {
   type OnlineFeatures,
   type ReadPlan,
   readOnlineFeatures,
+  requestTimeOutputs,
+  storedOutputs,
 } from './online/online-reader.ts';
 export { SqlFeatureRegistryStore } from './sql-feature-registry-store.ts';
 export { applyTransforms, loadTransforms } from './transforms.ts';

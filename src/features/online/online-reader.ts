@@ -66,15 +66,44 @@ function keyOf(row: Record<string, unknown>, view: CompiledView, index: number):
   return entityKey(view.joinKeys.map((k) => row[k.name] as string | number | boolean));
 }
 
+/** The plan's outputs that come from the store (its view features), before the transform outputs. */
+export function storedOutputs(plan: ReadPlan): string[] {
+  return plan.outputs.slice(
+    0,
+    plan.views.reduce((n, v) => n + v.features.length, 0),
+  );
+}
+
+/**
+ * The plan's request-time transform outputs for `rows` entities, by output name: `stored` holds
+ * the stored feature columns by output name; the transforms' other inputs are the entities' own fields.
+ */
+export function requestTimeOutputs(
+  plan: ReadPlan,
+  stored: Map<string, unknown[]>,
+  entities: Record<string, unknown>[],
+): Map<string, unknown[]> {
+  const columns = new Map(stored);
+  for (const t of plan.transforms)
+    for (const i of t.inputColumns)
+      if (!columns.has(i.column))
+        columns.set(
+          i.column,
+          entities.map((e) => e[i.column] ?? null),
+        );
+  return applyTransforms(plan.transforms, columns, entities.length);
+}
+
 /**
  * Reads a service's features for entity rows in one store round trip. A value older than its
- * view's TTL (or the request's max age) is withheld and reported OUTSIDE_MAX_AGE.
+ * view's TTL (or the request's max age) is withheld and reported OUTSIDE_MAX_AGE. With
+ * `transforms: false` only the stored features are returned (the caller runs the transforms).
  */
 export async function readOnlineFeatures(
   store: OnlineStore,
   plan: ReadPlan,
   entities: Record<string, unknown>[],
-  opts: { now: number; maxAgeMs?: number },
+  opts: { now: number; maxAgeMs?: number; transforms?: boolean },
 ): Promise<OnlineFeatures> {
   const requests = plan.views.map(({ view, features }) => ({
     view: view.name,
@@ -104,23 +133,10 @@ export async function readOnlineFeatures(
       });
     }
   });
+  if (opts.transforms === false) return { features: storedOutputs(plan), rows };
   if (plan.transforms.length > 0) {
-    const columns = new Map<string, unknown[]>();
-    plan.outputs.slice(0, width).forEach((name, c) => {
-      columns.set(
-        name,
-        rows.map((r) => r.values[c]),
-      );
-    });
-    const requestFields = new Set(
-      plan.transforms.flatMap((t) => t.inputColumns.map((i) => i.column)).filter((c) => !columns.has(c)),
-    );
-    for (const field of requestFields)
-      columns.set(
-        field,
-        entities.map((e) => e[field] ?? null),
-      );
-    const outputs = applyTransforms(plan.transforms, columns, entities.length);
+    const stored = new Map<string, unknown[]>(storedOutputs(plan).map((name, c) => [name, rows.map((r) => r.values[c])]));
+    const outputs = requestTimeOutputs(plan, stored, entities);
     for (const t of plan.transforms) {
       for (const o of t.def.outputs) {
         const col = outputs.get(o.name) ?? [];

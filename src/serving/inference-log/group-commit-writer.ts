@@ -40,9 +40,9 @@ const segmentFlags =
   dsync === undefined ? 'wx' : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND | dsync;
 
 /**
- * Appends encoded records to the active segment with group commit: while one write + fdatasync
- * is in flight, new records queue; the next batch takes them all in one write and one fdatasync.
- * A caller's promise settles only after the fdatasync covering its record returns.
+ * Appends encoded records to the active segment with group commit: while one synchronous write
+ * is in flight, new records queue; the next batch takes them all in one buffer and one write.
+ * A caller's promise settles only after the write (or fdatasync) covering its record returns.
  */
 export class GroupCommitWriter {
   readonly stats: WriterStats = { appends: 0, batches: 0, syncs: 0, bytes: 0, largestBatch: 0, segmentsRolled: 0 };

@@ -103,7 +103,7 @@ export class InferenceLog {
     return new InferenceLog(writer, catalog, compactor, engine, opts.maxQueryRows ?? 10_000, state.report);
   }
 
-  /** Resolves once the record is durable (written and fdatasync'ed); rejects with UNAVAILABLE if it cannot be. */
+  /** Resolves once the record is durable (its synchronous write returned); rejects with UNAVAILABLE if it cannot be. */
   append(record: InferenceRecord): Promise<void> {
     let line: EncodedLine;
     try {

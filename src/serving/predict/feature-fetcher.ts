@@ -10,14 +10,15 @@ import {
 } from 'cockatiel';
 import { AppError } from '../../core/index.ts';
 import {
-  applyTransforms,
   type FeatureStatus,
   type FeatureStoreService,
   joinKeyProblem,
   type OnlineFeatures,
   type ReadPlan,
+  requestTimeOutputs,
+  storedOutputs,
 } from '../../features/index.ts';
-import type { FieldProblem } from './model-inputs.ts';
+import { type FieldProblem, invalidFields } from './model-inputs.ts';
 
 export type ServedStatus = FeatureStatus | 'LAST_KNOWN' | 'DEFAULT';
 type Value = number | string | boolean | null;
@@ -56,19 +57,9 @@ interface ReadGroup {
  * values and the records' own fields (status PRESENT).
  */
 function withTransforms(plan: ReadPlan, records: Record<string, unknown>[], fetched: FetchedFeatures): void {
-  const width = plan.views.reduce((n, v) => n + v.features.length, 0);
-  const stored = plan.outputs.slice(0, width);
   const { values, statuses } = fetched;
-  const columns = new Map<string, unknown[]>(stored.map((f) => [f, values.map((v) => v[f])]));
-  for (const t of plan.transforms) {
-    for (const i of t.inputColumns)
-      if (!columns.has(i.column))
-        columns.set(
-          i.column,
-          records.map((r) => r[i.column] ?? null),
-        );
-  }
-  for (const [name, col] of applyTransforms(plan.transforms, columns, records.length)) {
+  const stored = new Map<string, unknown[]>(storedOutputs(plan).map((f) => [f, values.map((v) => v[f])]));
+  for (const [name, col] of requestTimeOutputs(plan, stored, records)) {
     col.forEach((value, i) => {
       (values[i] as Record<string, Value>)[name] = (value ?? null) as Value;
       (statuses[i] as Record<string, ServedStatus>)[name] = 'PRESENT';
@@ -117,7 +108,6 @@ export class FeatureFetcher {
   private readonly lastKnown = new Map<string, { values: Record<string, Value> }>();
   /** Reads waiting for this turn's store call, by plan. */
   private readonly groups = new Map<ReadPlan, ReadGroup>();
-  private readonly storePlans = new WeakMap<ReadPlan, ReadPlan>();
   private flushQueued = false;
 
   constructor(
@@ -154,12 +144,7 @@ export class FeatureFetcher {
    */
   read(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): Promise<FetchedFeatures> {
     const problems = joinKeyProblems(plan, records);
-    if (problems.length > 0) {
-      const listed = problems.slice(0, 20).map((p) => `records[${p.record}].${p.field} ${p.message}`);
-      return Promise.reject(
-        new AppError('VALIDATION_FAILED', `${problems.length} invalid field(s): ${listed.join('; ')}`, { problems }),
-      );
-    }
+    if (problems.length > 0) return Promise.reject(invalidFields(problems));
     return new Promise((resolve, reject) => {
       let group = this.groups.get(plan);
       if (!group) {
@@ -188,10 +173,9 @@ export class FeatureFetcher {
    * fields fails that request (400) and neither degrades the others nor counts as a store failure.
    */
   private async readGroup(plan: ReadPlan, group: ReadGroup): Promise<void> {
-    const stored = this.storeOnly(plan);
     let got: OnlineFeatures | null = null;
     try {
-      got = await this.policy.execute(() => this.features.readPlanned(stored, group.records));
+      got = await this.policy.execute(() => this.features.readPlanned(plan, group.records, { transforms: false }));
     } catch {
       // The store failed or the breaker is open: every caller gets fallbacks (below).
     }
@@ -233,22 +217,9 @@ export class FeatureFetcher {
     }
   }
 
-  /** The plan without its request-time transforms (they run per caller), made once per plan. */
-  private storeOnly(plan: ReadPlan): ReadPlan {
-    if (plan.transforms.length === 0) return plan;
-    let stored = this.storePlans.get(plan);
-    if (!stored) {
-      const width = plan.views.reduce((n, v) => n + v.features.length, 0);
-      stored = { ...plan, outputs: plan.outputs.slice(0, width), transforms: [] };
-      this.storePlans.set(plan, stored);
-    }
-    return stored;
-  }
-
   /** Store features from memory or defaults (request-time transforms are added by the caller). */
   private fallback(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): FetchedFeatures {
-    const width = plan.views.reduce((n, v) => n + v.features.length, 0);
-    const stored = plan.outputs.slice(0, width);
+    const stored = storedOutputs(plan);
     const values: Record<string, Value>[] = [];
     const statuses: Record<string, ServedStatus>[] = [];
     for (const r of records) {

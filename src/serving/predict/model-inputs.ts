@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { AppError } from '../../core/index.ts';
 import type { TensorSpec } from '../../registry/index.ts';
 
 /** One row's input values, by model input name: scalars, or flat arrays for inputs wider than one. */
@@ -48,6 +49,12 @@ function check(spec: TensorSpec, value: unknown): string | null {
     }
   }
   return null;
+}
+
+/** One 400 listing every problem (the first 20 in the message, all of them in the details). */
+export function invalidFields(problems: FieldProblem[]): AppError {
+  const listed = problems.slice(0, 20).map((p) => `records[${p.record}].${p.field} ${p.message}`);
+  return new AppError('VALIDATION_FAILED', `${problems.length} invalid field(s): ${listed.join('; ')}`, { problems });
 }
 
 /**

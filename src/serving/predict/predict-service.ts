@@ -5,7 +5,7 @@ import { type Batcher, createBatcher } from '../batching/index.ts';
 import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
 import type { FeatureFetcher, ServedStatus } from './feature-fetcher.ts';
-import { assembleInputs, feedsFor, type InputRow, rowsOf } from './model-inputs.ts';
+import { assembleInputs, feedsFor, type InputRow, invalidFields, rowsOf } from './model-inputs.ts';
 import type { PredictMetrics } from './predict-metrics.ts';
 import { PredictionCache } from './prediction-cache.ts';
 import type { Route, RouteTable } from './route-table.ts';
@@ -142,10 +142,7 @@ export class PredictService {
         for (const e of errors) problems.push({ record: i, field: e.field, message: e.message.replace(`${e.field} `, '') });
       });
     }
-    if (problems.length > 0) {
-      const listed = problems.slice(0, 20).map((p) => `records[${p.record}].${p.field} ${p.message}`);
-      throw new AppError('VALIDATION_FAILED', `${problems.length} invalid field(s): ${listed.join('; ')}`, { problems });
-    }
+    if (problems.length > 0) throw invalidFields(problems);
 
     const tq = performance.now();
     const outputs = await this.infer(route, rows, {
