@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, type Clock } from '../../core/index.ts';
-import { type EncodedLine, writeLines } from './segment-codec.ts';
+import { LineBuffer } from './segment-codec.ts';
 import { fsyncDir, segmentPath, writeAll } from './segment-files.ts';
 
 export interface GroupCommitOptions {
@@ -24,10 +24,11 @@ export interface WriterStats {
   segmentsRolled: number;
 }
 
-interface Pending {
-  line: EncodedLine;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+/** One write's worth of lines and the callers waiting on it; it takes appends until a drain takes it. */
+interface Batch {
+  lines: LineBuffer;
+  resolves: (() => void)[];
+  rejects: ((e: unknown) => void)[];
 }
 
 /**
@@ -46,7 +47,8 @@ const segmentFlags =
  */
 export class GroupCommitWriter {
   readonly stats: WriterStats = { appends: 0, batches: 0, syncs: 0, bytes: 0, largestBatch: 0, segmentsRolled: 0 };
-  private queue: Pending[] = [];
+  /** Batches not yet written, oldest first; only the last one takes appends. */
+  private queue: Batch[] = [];
   private queuedBytes = 0;
   private fh: FileHandle | null = null;
   private seq = 0;
@@ -71,15 +73,32 @@ export class GroupCommitWriter {
     this.ageTimer.unref();
   }
 
-  append(line: EncodedLine): Promise<void> {
+  /** Appends a record's JSON text as one line; resolves once the write covering it has returned. */
+  append(json: string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AppError('UNAVAILABLE', 'the inference log is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ line, resolve, reject });
-      this.queuedBytes += line.bytes;
+      const batch = this.batchFor(json.length);
+      const bytes = batch.lines.push(json);
+      batch.resolves.push(resolve);
+      batch.rejects.push(reject);
+      this.queuedBytes += bytes;
       this.stats.appends++;
       this.kick();
     });
+  }
+
+  /** The open batch, or a new one when there is none or this line (at least `minBytes`) would take it past maxBatchBytes. */
+  private batchFor(minBytes: number): Batch {
+    const last = this.queue[this.queue.length - 1];
+    if (last && (last.lines.bytes === 0 || last.lines.bytes + minBytes <= this.opts.maxBatchBytes)) return last;
+    const batch: Batch = {
+      lines: new LineBuffer(Math.min(64 * 1024, Math.max(1024, this.opts.maxBatchBytes))),
+      resolves: [],
+      rejects: [],
+    };
+    this.queue.push(batch);
+    return batch;
   }
 
   /** Closes the active segment after the batch in flight, so it can be compacted. */
@@ -134,46 +153,35 @@ export class GroupCommitWriter {
     }
   }
 
-  private takeBatch(): Pending[] {
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && (n === 0 || bytes + (this.queue[n]?.line.bytes ?? 0) <= this.opts.maxBatchBytes)) {
-      bytes += this.queue[n]?.line.bytes ?? 0;
-      n++;
-    }
-    this.queuedBytes -= bytes;
-    return this.queue.splice(0, n);
+  private takeBatch(): Batch {
+    const batch = this.queue.shift() as Batch;
+    this.queuedBytes -= batch.lines.bytes;
+    return batch;
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  private async writeBatch(batch: Batch): Promise<void> {
     if (this.failure) {
-      for (const p of batch) p.reject(this.failure);
+      for (const reject of batch.rejects) reject(this.failure);
       return;
     }
     try {
       const fh = this.fh ?? (await this.openSegment());
-      let size = 0;
-      for (const p of batch) size += p.line.bytes;
-      const buf = Buffer.allocUnsafeSlow(size);
-      writeLines(
-        batch.map((p) => p.line),
-        buf,
-      );
+      const buf = batch.lines.view();
       await writeAll(fh, buf);
       if (dsync === undefined) await fh.datasync();
       this.size += buf.length;
       this.stats.batches++;
       this.stats.syncs++;
       this.stats.bytes += buf.length;
-      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-      for (const p of batch) p.resolve();
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.lines.lines);
+      for (const resolve of batch.resolves) resolve();
       if (this.size >= this.opts.segmentMaxBytes) this.rollWanted = true;
       if (this.rollWanted) await this.closeSegment();
     } catch (e) {
       // After a failed write or fsync the file's state is unknown (a partial line may sit at its
       // end), so nothing more is appended to it: every caller from now on gets a clear 503.
       this.failure = new AppError('UNAVAILABLE', `inference log write failed: ${(e as Error).message}`);
-      for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
+      for (const b of [batch, ...this.queue.splice(0)]) for (const reject of b.rejects) reject(this.failure);
       this.queuedBytes = 0;
     }
   }

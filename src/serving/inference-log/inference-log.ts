@@ -8,7 +8,7 @@ import { type CompactorStats, LogCompactor } from './log-compactor.ts';
 import { checkLogQuery } from './log-query-guard.ts';
 import { type RecoveryReport, recoverLog } from './log-recovery.ts';
 import { logRelation, maxRecordBytes } from './log-relation.ts';
-import { type EncodedLine, encodeLine } from './segment-codec.ts';
+import { recordJson } from './segment-codec.ts';
 
 export interface InferenceLogOptions extends Partial<GroupCommitOptions> {
   /** The log folder: `segments/`, `parquet/<date>/`, `tmp/`. */
@@ -105,22 +105,26 @@ export class InferenceLog {
 
   /** Resolves once the record is durable (its synchronous write returned); rejects with UNAVAILABLE if it cannot be. */
   append(record: InferenceRecord): Promise<void> {
-    let line: EncodedLine;
+    let json: string;
     try {
-      line = encodeLine(record);
+      json = recordJson(record);
     } catch (e) {
       return Promise.reject(
         new AppError('INTERNAL', `inference record ${record.requestId} cannot be serialised: ${(e as Error).message}`),
       );
     }
-    if (line.bytes > maxRecordBytes)
-      return Promise.reject(
-        new AppError(
-          'PAYLOAD_TOO_LARGE',
-          `inference record ${record.requestId} is ${line.bytes} bytes; the log takes at most ${maxRecordBytes}`,
-        ),
-      );
-    return this.writer.append(line);
+    // UTF-8 needs at least a byte per UTF-16 unit and at most three: count bytes only when it could matter.
+    if (json.length * 3 > maxRecordBytes) {
+      const bytes = Buffer.byteLength(json, 'utf8');
+      if (bytes > maxRecordBytes)
+        return Promise.reject(
+          new AppError(
+            'PAYLOAD_TOO_LARGE',
+            `inference record ${record.requestId} is ${bytes} bytes; the log takes at most ${maxRecordBytes}`,
+          ),
+        );
+    }
+    return this.writer.append(json);
   }
 
   /**

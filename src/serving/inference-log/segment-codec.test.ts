@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSegment, encodeLine, encodeRecord, scanSegment, writeLines } from './segment-codec.ts';
+import { decodeSegment, encodeRecord, LineBuffer, recordJson, scanSegment } from './segment-codec.ts';
 import { testRecord } from './test-records.ts';
 
 const lines = (n: number) => Buffer.concat(Array.from({ length: n }, (_, i) => encodeRecord(testRecord(i))));
@@ -9,13 +9,21 @@ describe('segment codec', () => {
     expect(decodeSegment(lines(5))).toEqual(Array.from({ length: 5 }, (_, i) => testRecord(i)));
   });
 
-  it('lays a batch of lines into one buffer exactly as the lines one by one, multi-byte text included', () => {
-    const encoded = Array.from({ length: 7 }, (_, i) => encodeLine(testRecord(i)));
-    const size = encoded.reduce((n, l) => n + l.bytes, 0);
-    const buf = Buffer.alloc(size + 3);
-    expect(writeLines(encoded, buf, 3)).toBe(size + 3);
-    expect(buf.subarray(3).equals(lines(7))).toBe(true);
-    expect(scanSegment(buf.subarray(3))).toMatchObject({ records: 7, corrupt: 0, tornLines: 0 });
+  it('lays a batch of lines into one growing buffer exactly as the lines one by one, multi-byte text included', () => {
+    const batch = new LineBuffer(64);
+    const sizes = Array.from({ length: 7 }, (_, i) => batch.push(recordJson(testRecord(i))));
+    expect(batch.lines).toBe(7);
+    expect(batch.bytes).toBe(sizes.reduce((n, b) => n + b, 0));
+    expect(batch.view().equals(lines(7))).toBe(true);
+    expect(scanSegment(batch.view())).toMatchObject({ records: 7, corrupt: 0, tornLines: 0 });
+  });
+
+  it('sizes a line by its UTF-8 bytes: astral characters, lone surrogates and 3-byte characters', () => {
+    const record = { ...testRecord(1), inputs: { text: '😀'.repeat(50), lone: '\ud800x', cjk: '漢'.repeat(40) } };
+    const batch = new LineBuffer(16);
+    const size = batch.push(recordJson(record));
+    expect(size).toBe(Buffer.byteLength(recordJson(record), 'utf8') + 18);
+    expect(decodeSegment(batch.view())).toEqual([record]);
   });
 
   it('treats a zero-filled tail (a power cut after the size grew) as torn, not as records', () => {

@@ -11,47 +11,76 @@ const checksumLength = 16;
 const tab = 0x09;
 const newline = 0x0a;
 
-// The one-shot hash skips the Hash object's allocation, which costs more than the digest at ~1 KB.
-const checksumOf = (json: string | Uint8Array): string => hash('md5', json, 'hex').slice(0, checksumLength);
+// The one-shot hash skips the Hash object's allocation, which costs more than the digest at ~1 KB;
+// hashing the laid bytes, not the string, spares a second UTF-8 conversion.
+const checksumOf = (json: Uint8Array): string => hash('md5', json, 'hex').slice(0, checksumLength);
 
 /** SQL that is true when a segment line read as (c, j) carries the right checksum. */
 export const checksumMatchesSql = `left(md5(j), ${checksumLength}) = c`;
 
-/** A record ready to be written: its JSON, the checksum of the JSON's UTF-8 bytes, and the line's size in bytes. */
-export interface EncodedLine {
-  json: string;
-  checksum: string;
-  bytes: number;
+/**
+ * The lines of one write, encoded straight into the buffer that is written: no per-record string,
+ * object or buffer outlives its append (at full load they did: each record's JSON sat on the heap
+ * until its batch was written, and young-generation collections copied it). Grows by doubling.
+ */
+export class LineBuffer {
+  private buf: Buffer;
+  private used = 0;
+  private count = 0;
+
+  constructor(initialBytes = 16 * 1024) {
+    this.buf = Buffer.allocUnsafeSlow(initialBytes);
+  }
+
+  /** Bytes laid so far. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** Lines laid so far. */
+  get lines(): number {
+    return this.count;
+  }
+
+  /** Lays `json` (a record's JSON text) as one line; returns the line's size in bytes. */
+  push(json: string): number {
+    const start = this.used;
+    const body = start + checksumLength + 1;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+    this.reserve(body + json.length * 3 + 1);
+    const n = this.buf.write(json, body, 'utf8');
+    this.buf.write(checksumOf(this.buf.subarray(body, body + n)), start, checksumLength, 'latin1');
+    this.buf[body - 1] = tab;
+    this.buf[body + n] = newline;
+    this.used = body + n + 1;
+    this.count++;
+    return this.used - start;
+  }
+
+  /** The laid lines (a view, valid until the next push). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
+
+  private reserve(end: number): void {
+    if (end <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(end, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
+  }
 }
 
 /**
- * Encodes a record as a line without building its bytes: a batch of lines is laid into one buffer
- * at write time (writeLines), one allocation per batch instead of one per record and a copy.
- * Throws (TypeError) for values JSON cannot hold, such as bigint or circular objects.
+ * A record's JSON text, or a TypeError for values JSON cannot hold (bigint, circular objects).
+ * Its UTF-8 size is at least its length and at most three times it.
  */
-export function encodeLine(record: InferenceRecord): EncodedLine {
-  const json = JSON.stringify(record);
-  return { json, checksum: checksumOf(json), bytes: checksumLength + 2 + Buffer.byteLength(json, 'utf8') };
-}
-
-/** Writes lines into `buf` from `offset` (which must have room for their bytes); returns the end offset. */
-export function writeLines(lines: readonly EncodedLine[], buf: Buffer, offset = 0): number {
-  let at = offset;
-  for (const line of lines) {
-    at += buf.write(line.checksum, at, checksumLength, 'latin1');
-    buf[at++] = tab;
-    at += buf.write(line.json, at, line.bytes - checksumLength - 2, 'utf8');
-    buf[at++] = newline;
-  }
-  return at;
-}
+export const recordJson = (record: InferenceRecord): string => JSON.stringify(record);
 
 /** One record as its segment line's bytes (tests and tools). */
 export function encodeRecord(record: InferenceRecord): Buffer {
-  const line = encodeLine(record);
-  const buf = Buffer.allocUnsafe(line.bytes);
-  writeLines([line], buf);
-  return buf;
+  const lines = new LineBuffer(256);
+  lines.push(recordJson(record));
+  return Buffer.from(lines.view());
 }
 
 function lineIsValid(line: Uint8Array): boolean {
