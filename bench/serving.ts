@@ -22,6 +22,7 @@ const help = `npm run bench -- serving [flags]
   --concurrency <list>   closed-loop clients, comma separated (default 1,8,64)
   --requests <n>         timed requests per side and concurrency (default 6000)
   --routes <n>           (origin, destination) pairs the predict requests rotate over (default 300)
+  --rounds <n>           timed rounds per concurrency, side order rotating (default 5); the requests are split across them
   --quick                smoke run: 500 requests per side and concurrency
   --sides <list>         time only these sides (for profiling): baseline, oip, predict, predictNoBatch, predictNoLog
 
@@ -37,6 +38,7 @@ function options(args: string[]) {
       concurrency: { type: 'string', default: '1,8,64' },
       requests: { type: 'string' },
       routes: { type: 'string' },
+      rounds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       sides: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -49,6 +51,7 @@ function options(args: string[]) {
     concurrency,
     requests: intFlag(values.requests, values.quick ? 500 : 6000, 10, 'requests'),
     routes: intFlag(values.routes, 300, 1, 'routes'),
+    rounds: intFlag(values.rounds, 5, 1, 'rounds'),
     sides: values.sides?.split(',').map((x) => x.trim()),
   };
 }
@@ -180,6 +183,8 @@ interface Result {
   p99: number;
   /** Mean rows per model run over the timed rounds, when the side reports it. */
   meanBatch?: number;
+  /** Requests per second of each timed round, in round order (round r of every side ran back to back). */
+  roundReqPerSec: number[];
   /** CPU per request over the timed rounds (µs): the side's server process, the load generator. */
   serverCpuUs: number;
   /** Of which the server's main thread (its JavaScript, and ONNX Runtime, which runs there too). */
@@ -192,7 +197,7 @@ interface Result {
 type CpuUsed = ReturnType<typeof cpuSince>;
 
 /** Warms every side up, then times them in rounds whose order rotates, so load drift falls on all alike. */
-async function measure(sides: Side[], concurrency: number, requests: number): Promise<Result[]> {
+async function measure(sides: Side[], concurrency: number, requests: number, rounds: number): Promise<Result[]> {
   const call = async (side: Side, i: number) => {
     await side.client.expect('POST', side.path, side.body(i), 200);
   };
@@ -201,7 +206,7 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
   const batches = sides.map(() => ({ runs: 0, rows: 0 }));
   const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
-  const rounds = 5;
+  const perRound = sides.map((): number[] => []);
   const per = Math.ceil(requests / rounds);
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < sides.length; k++) {
@@ -210,7 +215,9 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
       const before = await side.batches?.();
       const cpuBefore = cpuSnapshot(side.pid);
       const startedUs = process.hrtime.bigint() / 1000n;
+      const wallBefore = (samples[s] as Samples).wallMs;
       await runClosedLoop(r * per, (r + 1) * per, concurrency, (i) => call(side, i), samples[s]);
+      perRound[s]?.push((per / ((samples[s] as Samples).wallMs - wallBefore)) * 1000);
       const used = cpuSince(side.pid, cpuBefore);
       const sum = cpu[s] as CpuUsed;
       for (const key of Object.keys(sum) as (keyof CpuUsed)[]) sum[key] += used[key];
@@ -241,6 +248,7 @@ async function measure(sides: Side[], concurrency: number, requests: number): Pr
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
       ...(side.batches && batches[s]?.runs ? { meanBatch: (batches[s]?.rows ?? 0) / (batches[s]?.runs ?? 1) } : {}),
+      roundReqPerSec: perRound[s] ?? [],
       serverCpuUs: (used.server * 1000) / sorted.length,
       serverMainCpuUs: (used.main * 1000) / sorted.length,
       clientCpuUs: (used.client * 1000) / sorted.length,
@@ -433,7 +441,7 @@ export async function run(args: string[]): Promise<void> {
     for (const c of o.concurrency) {
       say(`concurrency ${c}…`);
       const before = await stageTotals(keel.url);
-      results.push(...(await measure(timed, c, o.requests)));
+      results.push(...(await measure(timed, c, o.requests, o.rounds)));
       const after = await stageTotals(keel.url);
       for (const d of ['delay', 'delay-nobatch', 'delay-nolog']) {
         const ms = (stage: string) => {
@@ -495,7 +503,12 @@ export async function run(args: string[]): Promise<void> {
     const ratio = (label: string, a: Result | undefined, b: Result | undefined, target: number, extra = '') => {
       if (!a || !b) return;
       const r = a.reqPerSec / b.reqPerSec;
-      lines.push(`${label}: ${fmtRatio(r)} (target ≥ ${target.toFixed(2)}×) ${verdict(r, target)}${extra}`);
+      // Round r of both sides ran back to back, so each pair's ratio saw about the same machine.
+      const paired = a.roundReqPerSec.map((x, i) => x / (b.roundReqPerSec[i] ?? Number.NaN)).sort((x, y) => x - y);
+      const spread = paired.length
+        ? `; per round pair: median ${fmtRatio(percentile(paired, 50))}, ${fmtRatio(paired[0] as number)}–${fmtRatio(paired[paired.length - 1] as number)}`
+        : '';
+      lines.push(`${label}: ${fmtRatio(r)} (target ≥ ${target.toFixed(2)}×) ${verdict(r, target)}${spread}${extra}`);
     };
     const on = get('predict', hi);
     const off = get('predictNoBatch', hi);
