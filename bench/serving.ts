@@ -85,18 +85,34 @@ function outputsByName(body: Buffer): Record<string, number[]> {
   return Object.fromEntries(parsed.outputs.map((o) => [o.name, o.data.map(Number)]));
 }
 
-/** Sum and count of Keel's `keel_predict_batch_rows` histogram (every model), read from /metrics. */
-async function batchCounters(url: string): Promise<{ runs: number; rows: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let runs = 0;
-  let rows = 0;
-  for (const line of text.split('\n')) {
-    const m = /^keel_predict_batch_rows_(sum|count)(?:\{[^}]*\})? (\S+)$/.exec(line);
-    if (m?.[1] === 'sum') rows += Number(m[2]);
-    if (m?.[1] === 'count') runs += Number(m[2]);
-  }
-  return { runs, rows };
+/** Keel's model-run and log-write counters, as the bench reads them per round. */
+interface KeelCounters {
+  /** `keel_predict_batch_rows` count and sum (every model): model runs and the rows they took. */
+  runs: number;
+  rows: number;
+  /** `keel_inference_log_writes_total` and `keel_inference_log_records_total`. */
+  logWrites: number;
+  logRecords: number;
 }
+
+async function keelCounters(url: string): Promise<KeelCounters> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const c: KeelCounters = { runs: 0, rows: 0, logWrites: 0, logRecords: 0 };
+  const fields: Record<string, keyof KeelCounters> = {
+    keel_predict_batch_rows_count: 'runs',
+    keel_predict_batch_rows_sum: 'rows',
+    keel_inference_log_writes_total: 'logWrites',
+    keel_inference_log_records_total: 'logRecords',
+  };
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    const field = m?.[1] ? fields[m[1]] : undefined;
+    if (field) c[field] += Number(m?.[2]);
+  }
+  return c;
+}
+
+const counterKeys = ['runs', 'rows', 'logWrites', 'logRecords'] as const;
 
 type StageTotals = Map<string, { sum: number; count: number }>;
 
@@ -170,7 +186,7 @@ interface Side {
   /** The server process answering this side, whose CPU time is measured. */
   pid: number;
   /** Model runs and rows so far (the predict sides: from Keel's batch-size histogram). */
-  batches?: () => Promise<{ runs: number; rows: number }>;
+  counters?: () => Promise<KeelCounters>;
 }
 
 interface Result {
@@ -183,6 +199,8 @@ interface Result {
   p99: number;
   /** Mean rows per model run over the timed rounds, when the side reports it. */
   meanBatch?: number;
+  /** Mean records per inference-log write over the timed rounds, when the side logs. */
+  recordsPerLogWrite?: number;
   /** Requests per second of each timed round, in round order (round r of every side ran back to back). */
   roundReqPerSec: number[];
   /** CPU per request over the timed rounds (µs): the side's server process, the load generator. */
@@ -204,7 +222,7 @@ async function measure(sides: Side[], concurrency: number, requests: number, rou
   const warmup = Math.max(concurrency * 4, Math.floor(requests / 10));
   for (const side of sides) await runClosedLoop(0, warmup, concurrency, (i) => call(side, i));
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
-  const batches = sides.map(() => ({ runs: 0, rows: 0 }));
+  const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0 }));
   const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const perRound = sides.map((): number[] => []);
   const per = Math.ceil(requests / rounds);
@@ -212,7 +230,7 @@ async function measure(sides: Side[], concurrency: number, requests: number, rou
     for (let k = 0; k < sides.length; k++) {
       const s = (k + r) % sides.length;
       const side = sides[s] as Side;
-      const before = await side.batches?.();
+      const before = await side.counters?.();
       const cpuBefore = cpuSnapshot(side.pid);
       const startedUs = process.hrtime.bigint() / 1000n;
       const wallBefore = (samples[s] as Samples).wallMs;
@@ -227,15 +245,13 @@ async function measure(sides: Side[], concurrency: number, requests: number, rou
           process.env.BENCH_ROUNDS,
           `${JSON.stringify({ side: side.key, concurrency, requests: per, startUs: String(startedUs), endUs: String(process.hrtime.bigint() / 1000n) })}\n`,
         );
-      const after = await side.batches?.();
-      const total = batches[s] as { runs: number; rows: number };
-      if (before && after) {
-        total.runs += after.runs - before.runs;
-        total.rows += after.rows - before.rows;
-      }
+      const after = await side.counters?.();
+      const total = counted[s] as KeelCounters;
+      if (before && after) for (const key of counterKeys) total[key] += after[key] - before[key];
     }
   }
   return sides.map((side, s): Result => {
+    const total = counted[s] as KeelCounters;
     const { latencies, wallMs } = samples[s] as Samples;
     const sorted = [...latencies].sort((a, b) => a - b);
     const used = cpu[s] as CpuUsed;
@@ -247,7 +263,8 @@ async function measure(sides: Side[], concurrency: number, requests: number, rou
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
-      ...(side.batches && batches[s]?.runs ? { meanBatch: (batches[s]?.rows ?? 0) / (batches[s]?.runs ?? 1) } : {}),
+      ...(total.runs ? { meanBatch: total.rows / total.runs } : {}),
+      ...(total.logWrites ? { recordsPerLogWrite: total.logRecords / total.logWrites } : {}),
       roundReqPerSec: perRound[s] ?? [],
       serverCpuUs: (used.server * 1000) / sorted.length,
       serverMainCpuUs: (used.main * 1000) / sorted.length,
@@ -378,7 +395,7 @@ export async function run(args: string[]): Promise<void> {
         path: '/v1/deployments/delay/predict',
         body: recordBody,
         pid: keel.pid,
-        batches: () => batchCounters(keel.url),
+        counters: () => keelCounters(keel.url),
       },
       {
         key: 'predictNoBatch',
@@ -387,7 +404,7 @@ export async function run(args: string[]): Promise<void> {
         path: '/v1/deployments/delay-nobatch/predict',
         body: recordBody,
         pid: keel.pid,
-        batches: () => batchCounters(keel.url),
+        counters: () => keelCounters(keel.url),
       },
       {
         key: 'predictNoLog',
@@ -396,7 +413,7 @@ export async function run(args: string[]): Promise<void> {
         path: '/v1/deployments/delay-nolog/predict',
         body: recordBody,
         pid: keel.pid,
-        batches: () => batchCounters(keel.url),
+        counters: () => keelCounters(keel.url),
       },
     ];
 
@@ -463,6 +480,7 @@ export async function run(args: string[]): Promise<void> {
         'p99 ms',
         'req/s ÷ baseline',
         'rows per model run',
+        'log records per write',
         'server CPU µs/req (main thread)',
         'client CPU µs/req',
         'machine busy',
@@ -482,6 +500,7 @@ export async function run(args: string[]): Promise<void> {
           fmtMs(r.p99),
           side.key === 'baseline' || !base ? '' : fmtRatio(r.reqPerSec / base.reqPerSec),
           r.meanBatch === undefined ? '' : r.meanBatch.toFixed(1),
+          r.recordsPerLogWrite === undefined ? '' : r.recordsPerLogWrite.toFixed(1),
           `${r.serverCpuUs.toFixed(0)} (${r.serverMainCpuUs.toFixed(0)})`,
           r.clientCpuUs.toFixed(0),
           `${(r.machineBusy * 100).toFixed(0)}%`,

@@ -92,11 +92,7 @@ export class GroupCommitWriter {
   private batchFor(minBytes: number): Batch {
     const last = this.queue[this.queue.length - 1];
     if (last && (last.lines.bytes === 0 || last.lines.bytes + minBytes <= this.opts.maxBatchBytes)) return last;
-    const batch: Batch = {
-      lines: new LineBuffer(Math.min(64 * 1024, Math.max(1024, this.opts.maxBatchBytes))),
-      resolves: [],
-      rejects: [],
-    };
+    const batch: Batch = { lines: new LineBuffer(), resolves: [], rejects: [] };
     this.queue.push(batch);
     return batch;
   }
@@ -173,7 +169,7 @@ export class GroupCommitWriter {
       this.stats.batches++;
       this.stats.syncs++;
       this.stats.bytes += buf.length;
-      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.lines.lines);
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.resolves.length);
       for (const resolve of batch.resolves) resolve();
       if (this.size >= this.opts.segmentMaxBytes) this.rollWanted = true;
       if (this.rollWanted) await this.closeSegment();

@@ -9,5 +9,6 @@ export {
 } from './inference-log.ts';
 export type { InferenceRecord, JsonObject, JsonValue } from './inference-record.ts';
 export { logColumns } from './inference-record.ts';
+export { registerInferenceLogMetrics } from './log-metrics.ts';
 export type { RecoveryReport } from './log-recovery.ts';
 export { decodeSegment } from './segment-codec.ts';

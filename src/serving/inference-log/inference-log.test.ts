@@ -1,8 +1,10 @@
 import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceLog, type InferenceLogOptions } from './inference-log.ts';
+import { registerInferenceLogMetrics } from './log-metrics.ts';
 import { decodeSegment } from './segment-codec.ts';
 import { testRecord } from './test-records.ts';
 
@@ -31,6 +33,20 @@ describe('InferenceLog group commit', () => {
     expect(s.appends).toBe(200);
     expect(s.syncs).toBe(1);
     expect(s.largestBatch).toBe(200);
+  });
+
+  it('reports records, writes and bytes as Prometheus counters when scraped', async () => {
+    const log = await openLog();
+    const registry = new Registry();
+    registerInferenceLogMetrics(registry, log);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(testRecord(i))));
+    await log.append(testRecord(30));
+    const value = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    expect(await value('keel_inference_log_records_total')).toBe(31);
+    expect(await value('keel_inference_log_writes_total')).toBe(2);
+    expect(await value('keel_inference_log_bytes_total')).toBe(log.stats().bytes);
+    // A second scrape reads the same totals, not twice them.
+    expect(await value('keel_inference_log_records_total')).toBe(31);
   });
 
   it('caps a batch at maxBatchBytes; 1 byte means one fdatasync per record', async () => {

@@ -8,7 +8,6 @@ import { type CompactorStats, LogCompactor } from './log-compactor.ts';
 import { checkLogQuery } from './log-query-guard.ts';
 import { type RecoveryReport, recoverLog } from './log-recovery.ts';
 import { logRelation, maxRecordBytes } from './log-relation.ts';
-import { recordJson } from './segment-codec.ts';
 
 export interface InferenceLogOptions extends Partial<GroupCommitOptions> {
   /** The log folder: `segments/`, `parquet/<date>/`, `tmp/`. */
@@ -107,7 +106,8 @@ export class InferenceLog {
   append(record: InferenceRecord): Promise<void> {
     let json: string;
     try {
-      json = recordJson(record);
+      // Throws (TypeError) for values JSON cannot hold, such as bigint or circular objects.
+      json = JSON.stringify(record);
     } catch (e) {
       return Promise.reject(
         new AppError('INTERNAL', `inference record ${record.requestId} cannot be serialised: ${(e as Error).message}`),

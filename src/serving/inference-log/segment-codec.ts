@@ -26,20 +26,15 @@ export const checksumMatchesSql = `left(md5(j), ${checksumLength}) = c`;
 export class LineBuffer {
   private buf: Buffer;
   private used = 0;
-  private count = 0;
 
-  constructor(initialBytes = 16 * 1024) {
+  /** `initialBytes`: small by default, since at low load a batch is one record; it doubles as lines come. */
+  constructor(initialBytes = 8 * 1024) {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
   /** Bytes laid so far. */
   get bytes(): number {
     return this.used;
-  }
-
-  /** Lines laid so far. */
-  get lines(): number {
-    return this.count;
   }
 
   /** Lays `json` (a record's JSON text) as one line; returns the line's size in bytes. */
@@ -53,7 +48,6 @@ export class LineBuffer {
     this.buf[body - 1] = tab;
     this.buf[body + n] = newline;
     this.used = body + n + 1;
-    this.count++;
     return this.used - start;
   }
 
@@ -70,16 +64,10 @@ export class LineBuffer {
   }
 }
 
-/**
- * A record's JSON text, or a TypeError for values JSON cannot hold (bigint, circular objects).
- * Its UTF-8 size is at least its length and at most three times it.
- */
-export const recordJson = (record: InferenceRecord): string => JSON.stringify(record);
-
 /** One record as its segment line's bytes (tests and tools). */
 export function encodeRecord(record: InferenceRecord): Buffer {
   const lines = new LineBuffer(256);
-  lines.push(recordJson(record));
+  lines.push(JSON.stringify(record));
   return Buffer.from(lines.view());
 }
 

@@ -6,7 +6,7 @@ import type { FeatureStoreService } from '../../features/index.ts';
 import type { RegistryService } from '../../registry/index.ts';
 import { type DeploymentStore, deploymentChanged } from '../../rollouts/index.ts';
 import type { EventBus } from '../../storage/index.ts';
-import { InferenceLog } from '../inference-log/index.ts';
+import { InferenceLog, registerInferenceLogMetrics } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
 import { FeatureFetcher } from './feature-fetcher.ts';
 import { createPredictMetrics } from './predict-metrics.ts';
@@ -62,6 +62,7 @@ export async function createPredictPath(deps: PredictPathDeps): Promise<PredictP
         logger: deps.logger,
       })
     : null;
+  if (log) registerInferenceLogMetrics(deps.metrics, log);
   const predict = new PredictService({
     routes,
     fetcher,
