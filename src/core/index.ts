@@ -5,6 +5,7 @@ export * from './durations.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './logger.ts';
+export * from './numbers.ts';
 export * from './pagination.ts';
 export * from './ports.ts';
 export * from './random.ts';

@@ -9,7 +9,6 @@ export {
   type AliasGate,
   type AliasGateContext,
   checkAliasName,
-  maxVersionNumber,
   type RegisterVersionInput,
   RegistryService,
   type RegistryStores,

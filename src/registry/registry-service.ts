@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type AuditStore, authorize, type Principal, recordAudit } from '../auth/index.ts';
-import { AppError, type Clock, newId, type Transactor } from '../core/index.ts';
+import { AppError, type Clock, maxVersionNumber, newId, type Transactor } from '../core/index.ts';
 import type { BlobInfo, BlobStore } from '../storage/index.ts';
 import type { RunWithData, TrackingService } from '../tracking/index.ts';
 import { compareSignature, readOnnxSignature } from './onnx/index.ts';
@@ -45,9 +45,6 @@ export interface RegisterVersionInput {
   tags?: Record<string, string>;
   description?: string;
 }
-
-/** Version numbers live in 32-bit integer columns. */
-export const maxVersionNumber = 2_147_483_647;
 
 const aliasPattern = /^[a-z][a-z0-9_-]{0,63}$/;
 const reservedAliases = new Set(['latest']);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { versionNumber } from '../core/index.ts';
 
 const refSchema = z.union([
   z.object({ alias: z.string().min(1).max(64) }).strict(),
-  z.object({ version: z.number().int().min(1) }).strict(),
+  z.object({ version: versionNumber }).strict(),
 ]);
 
 /** How a deployment serves; every field has a default so `keel deploy` needs only the model. */

@@ -664,3 +664,43 @@ describe.each(['sqlite', 'postgres'] as const)('simultaneous conflicting request
     expect(history.moves.map((x) => x.toVersion).sort()).toEqual([m.version, null].sort());
   });
 });
+
+/**
+ * Numbers the schemas accept must fit the columns they land in: a version past int4, or a step
+ * past int8, reached Postgres and came back as a 500 (fuzz seed 33495623). SQLite stores either.
+ */
+describe.each(['sqlite', 'postgres'] as const)('numbers past their column range [%s]', (backend) => {
+  let keel: TestKeel;
+  let f: Fixtures;
+
+  beforeAll(async () => {
+    if (backend === 'postgres' && pgSkip) return;
+    keel = await startTestKeelOn(backend);
+    f = await seedFixtures(keel.url, keel.adminKey as string);
+  });
+  afterAll(async () => {
+    f?.api.close();
+    await keel?.dispose();
+  });
+
+  it.skipIf(backend === 'postgres' && pgSkip !== null)('are refused with 400 VALIDATION_FAILED', async () => {
+    const run = (await f.seed.startRun(f.experiment.name)).id;
+    const tooBig = 1_700_000_000_000;
+    const requests: ApiRequest[] = [
+      { method: 'GET', path: `${v1}/pipelines/nope?version=${tooBig}` },
+      { method: 'POST', path: `${v1}/pipelines/nope/runs`, json: { version: tooBig } },
+      { method: 'PUT', path: `${v1}/deployments/nope`, json: { model: f.model.name, ref: { version: tooBig } } },
+      { method: 'POST', path: `${v1}/deployments/nope/rollback`, json: { revision: tooBig } },
+      { method: 'POST', path: `${v1}/runs/${run}/log`, json: { metrics: [{ key: 'm', value: 1, step: 1e20 }] } },
+      { method: 'POST', path: `${v1}/keys`, json: { role: 'viewer', expiresAt: 1e20 } },
+    ];
+    for (const req of requests) {
+      const res = await f.api.request({ key: f.adminKey, ...req });
+      const label = `${req.method} ${req.path}`;
+      expect({ status: res.status, code: errorOf(res)?.code }, label).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(errorShapeProblem(res), label).toBeNull();
+    }
+    const metrics = jsonOf<RunView>(await f.api.request({ method: 'GET', path: `${v1}/runs/${run}`, key: f.adminKey })).metrics;
+    expect(metrics).toEqual([]);
+  });
+});

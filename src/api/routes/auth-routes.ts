@@ -4,7 +4,7 @@ import { listAudit, roles } from '../../auth/index.ts';
 import { AppError } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { principalOf } from '../auth-hook.ts';
-import { limitQuery, projectName, timeQuery } from './schemas.ts';
+import { epochMs, limitQuery, projectName, timeQuery } from './schemas.ts';
 
 const createKeyBody = z
   .object({
@@ -12,7 +12,7 @@ const createKeyBody = z
     projects: z.array(z.string().min(1).max(128)).min(1).max(100).default(['default']),
     name: z.string().min(1).max(100).optional(),
     /** Absolute expiry (epoch ms) or a lifetime in seconds. */
-    expiresAt: z.number().int().positive().optional(),
+    expiresAt: epochMs.min(1).optional(),
     expiresInSeconds: z
       .number()
       .int()

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { versionNumber } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { principalOf, projectIdOf } from '../auth-hook.ts';
 import { projectQuery } from './schemas.ts';
@@ -21,7 +22,7 @@ export function deploymentRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           body: z
             .object({
               model: z.string().max(128),
-              ref: z.union([z.object({ alias: z.string().max(64) }), z.object({ version: z.number().int() })]),
+              ref: z.union([z.object({ alias: z.string().max(64) }), z.object({ version: versionNumber })]),
               options: z.record(z.string().max(64), z.unknown()).optional(),
               reason: z.string().max(1000).optional(),
               ...project,
@@ -65,9 +66,7 @@ export function deploymentRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: 'Point the deployment back at an earlier revision (default: the previous one)',
           params: name,
           querystring: projectQuery,
-          body: z
-            .object({ revision: z.number().int().min(1).optional(), reason: z.string().max(1000).optional(), ...project })
-            .strict(),
+          body: z.object({ revision: versionNumber.optional(), reason: z.string().max(1000).optional(), ...project }).strict(),
         },
       },
       async (req) => {

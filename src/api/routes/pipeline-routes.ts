@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authorize } from '../../auth/index.ts';
+import { versionNumber, versionQuery } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { principalOf, projectIdOf } from '../auth-hook.ts';
 import { projectQuery } from './schemas.ts';
@@ -50,7 +51,7 @@ export function pipelineRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           tags: ['pipelines'],
           summary: 'A pipeline definition and its next scheduled runs',
           params: z.object({ name }),
-          querystring: projectQuery.extend({ version: z.coerce.number().int().min(1).optional() }),
+          querystring: projectQuery.extend({ version: versionQuery.optional() }),
         },
       },
       async (req) => {
@@ -70,7 +71,7 @@ export function pipelineRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           body: z
             .object({
               params: z.record(z.string().max(128), paramValue).optional(),
-              version: z.number().int().min(1).optional(),
+              version: versionNumber.optional(),
               ...project,
             })
             .strict(),

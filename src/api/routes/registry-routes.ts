@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../core/index.ts';
-import { maxVersionNumber } from '../../registry/index.ts';
+import { AppError, versionNumber } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { principalOf, projectIdOf } from '../auth-hook.ts';
 import { projectQuery, resourceName, timeQuery } from './schemas.ts';
@@ -154,7 +153,7 @@ export function registryRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           querystring: projectQuery,
           body: z
             .object({
-              version: z.number().int().positive().max(maxVersionNumber),
+              version: versionNumber,
               reason: z.string().max(2000).optional(),
               project: z.string().max(128).optional(),
             })

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { safeInteger } from '../../core/index.ts';
 import { runStatuses } from '../../tracking/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { principalOf, projectIdOf } from '../auth-hook.ts';
@@ -7,7 +8,7 @@ import { epochMs, experimentName, keyValue, limitQuery, listQuery, projectQuery 
 
 const runId = z.object({ id: z.string().max(64) });
 const metric = z
-  .object({ key: z.string().max(250), value: z.number(), step: z.number().int().optional(), timestamp: epochMs.optional() })
+  .object({ key: z.string().max(250), value: z.number(), step: safeInteger.optional(), timestamp: epochMs.optional() })
   .strict();
 const runInput = z
   .object({
