@@ -38,6 +38,11 @@ export function registerStreamCommand(program: Command): void {
     .option('--output-stream <name>', 'JetStream stream of the output subject (created when missing)', 'KEEL_SCORE_OUT')
     .option('--consumer <name>', 'durable consumer: a restart continues where the last run acknowledged', 'keel-scorer')
     .option('--concurrency <n>', 'records scored at once', '32')
+    .option(
+      '--max-deliveries <n>',
+      'attempts at a record failing for reasons it did not cause, before it is answered with the error',
+      '10',
+    )
     .action(
       async (
         opts: {
@@ -49,6 +54,7 @@ export function registerStreamCommand(program: Command): void {
           outputStream: string;
           consumer: string;
           concurrency: string;
+          maxDeliveries: string;
         },
         cmd: Command,
       ) => {
@@ -61,6 +67,7 @@ export function registerStreamCommand(program: Command): void {
           consumer: opts.consumer,
           deployment: opts.deployment,
           concurrency: Number(opts.concurrency),
+          maxDeliveries: Number(opts.maxDeliveries),
           score: predictScorer(clientOf(cmd), opts.deployment),
         });
         await scorer.start();
@@ -68,7 +75,7 @@ export function registerStreamCommand(program: Command): void {
         const report = setInterval(() => {
           const s = scorer.stats;
           process.stderr.write(
-            `  scored ${s.scored} · rejected ${s.rejected} · retried ${s.retried} · duplicates ${s.duplicates}\n`,
+            `  scored ${s.scored} · rejected ${s.rejected} · retried ${s.retried} · gave up ${s.gaveUp} · duplicates ${s.duplicates}\n`,
           );
         }, 10_000);
         await new Promise<void>((resolve) => {

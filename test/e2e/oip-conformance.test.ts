@@ -303,6 +303,9 @@ describe('Open Inference Protocol v2', () => {
       expect(one.outputs).toEqual([{ name: 'negated', datatype: 'FP32', shape: [1, 2], data: [-1, 2] }]);
       const reordered = jsonOf<InferResponse>(await infer(names.two, { ...x, outputs: [{ name: 'negated' }, { name: 'same' }] }));
       expect(reordered.outputs.map((o) => o.name)).toEqual(['negated', 'same']);
+      // An empty list names nothing, as an absent one: every output comes back.
+      const none = jsonOf<InferResponse>(await infer(names.two, { ...x, outputs: [] }));
+      expect(none.outputs).toEqual(both.outputs);
       expectError(await infer(names.two, { ...x, outputs: [{ name: 'nope' }] }), 400, /unknown output 'nope'.*same, negated/);
     });
 

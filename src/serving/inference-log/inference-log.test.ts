@@ -106,6 +106,32 @@ describe('InferenceLog group commit', () => {
     await log.append(testRecord(2));
     expect((await log.queryLog('SELECT request_id FROM inference_log')).rows).toEqual([{ request_id: 'req_000002' }]);
   });
+
+  it('refuses a string with an unpaired surrogate with a 400, and the log stays readable and compactable', async () => {
+    const log = await openLog();
+    for (const s of ['a\ud800b', '\udc00', 'x\ud83d']) {
+      const bad = { ...testRecord(1), inputs: { note: s } };
+      await expect(log.append(bad)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /unpaired UTF-16 surrogate/ });
+    }
+    // Paired surrogates (an emoji) and a logged backslash followed by "ud800" are ordinary text.
+    const fine = { ...testRecord(2), inputs: { emoji: '\u{1F600}', text: '\\ud800', both: '\\\u{1F600}' } };
+    await log.append(fine);
+    expect(await log.findRecord(fine.requestId)).toEqual(fine);
+    await log.roll();
+    await log.compactNow();
+    expect(log.stats()).toMatchObject({ failures: 0, pendingSegments: 0, parquetFiles: 1 });
+    expect(await log.findRecord(fine.requestId)).toEqual(fine);
+  });
+
+  it('refuses a record nested too deeply to serialise with a 400, not an internal error', async () => {
+    const log = await openLog();
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const bad = { ...testRecord(1), inputs: { deep } } as unknown as ReturnType<typeof testRecord>;
+    await expect(log.append(bad)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /nested too deeply/ });
+    await log.append(testRecord(2));
+    expect((await log.queryLog('SELECT request_id FROM inference_log')).rows).toEqual([{ request_id: 'req_000002' }]);
+  });
 });
 
 describe('InferenceLog recovery', () => {

@@ -43,8 +43,29 @@ export const inferenceLogView = 'inference_log';
 type Connection = Parameters<Parameters<AnalyticsEngine['withConnection']>[0]>[0];
 type ResultReader = Awaited<ReturnType<Connection['runAndReadUntil']>>;
 
-const toJs = (v: unknown) =>
-  typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+/**
+ * JSON.stringify writes an unpaired surrogate as a lowercase `\udXXX` escape (paired ones stay raw).
+ * DuckDB's JSON reader refuses such text, and one such line would fail every query over its
+ * segment and its compaction, so the log refuses the record instead. An odd run of backslashes
+ * before `ud` marks an escape rather than a logged backslash; the includes() spares the regex.
+ */
+const loneSurrogateEscape = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+export const hasLoneSurrogate = (json: string): boolean => json.includes('\\ud') && loneSurrogateEscape.test(json);
+
+/**
+ * A query result value as JSON can carry it, walking DuckDB's JS form beside its JSON form:
+ * integers stay numbers while they are exact and become text past 2^53 (UBIGINT, HUGEINT, sums),
+ * blobs take DuckDB's text form, dates stay dates; lists, structs and maps are walked.
+ */
+function jsonSafe(js: unknown, json: unknown): unknown {
+  if (typeof js === 'bigint')
+    return js >= BigInt(Number.MIN_SAFE_INTEGER) && js <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(js) : String(js);
+  if (js === null || typeof js !== 'object' || js instanceof Date) return js;
+  if (js instanceof Uint8Array) return json;
+  const other = (json ?? {}) as Record<string | number, unknown>;
+  if (Array.isArray(js)) return js.map((v, i) => jsonSafe(v, other[i]));
+  return Object.fromEntries(Object.entries(js).map(([k, v]) => [k, jsonSafe(v, other[k])]));
+}
 
 /**
  * The durable inference log (DESIGN §4): `append` resolves only once the record is on disk
@@ -109,10 +130,22 @@ export class InferenceLog {
       // Throws (TypeError) for values JSON cannot hold, such as bigint or circular objects.
       json = JSON.stringify(record);
     } catch (e) {
+      // A RangeError is a stack overflow: input nested deeper than the serialiser can follow.
+      if (e instanceof RangeError)
+        return Promise.reject(
+          new AppError('VALIDATION_FAILED', `inference record ${record.requestId} is nested too deeply to be logged`),
+        );
       return Promise.reject(
         new AppError('INTERNAL', `inference record ${record.requestId} cannot be serialised: ${(e as Error).message}`),
       );
     }
+    if (hasLoneSurrogate(json))
+      return Promise.reject(
+        new AppError(
+          'VALIDATION_FAILED',
+          `inference record ${record.requestId} holds a string with an unpaired UTF-16 surrogate (\\ud800–\\udfff), which is not valid Unicode`,
+        ),
+      );
     // UTF-8 needs at least a byte per UTF-16 unit and at most three: count bytes only when it could matter.
     if (json.length * 3 > maxRecordBytes) {
       const bytes = Buffer.byteLength(json, 'utf8');
@@ -136,7 +169,8 @@ export class InferenceLog {
     const max = opts.maxRows ?? this.maxQueryRows;
     return this.withView(async (run) => {
       const reader = await run(sql, max + 1);
-      const rows = reader.getRowObjectsJS().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, toJs(v)])));
+      const asJson = reader.getRowObjectsJson();
+      const rows = reader.getRowObjectsJS().map((r, i) => jsonSafe(r, asJson[i]) as Record<string, unknown>);
       return { columns: reader.columnNames(), rows: rows.slice(0, max), truncated: rows.length > max };
     });
   }

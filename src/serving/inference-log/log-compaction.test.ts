@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../core/index.ts';
 import { InferenceLog } from './inference-log.ts';
+import { LineBuffer } from './segment-codec.ts';
 import { testRecord } from './test-records.ts';
 
 const dirs: string[] = [];
@@ -88,6 +89,52 @@ describe('InferenceLog rolling and compaction', () => {
     expect(log.stats().parquetFiles).toBeGreaterThan(3);
     const { rows } = await log.queryLog('SELECT count(*) AS n, count(DISTINCT request_id) AS d FROM inference_log');
     expect(rows).toEqual([{ n: 400, d: 400 }]);
+  });
+
+  it('compacts later segments when one cannot be compacted, and keeps that one for the next pass', async () => {
+    const dir = await tempDir();
+    const first = await InferenceLog.open({ dir, compact: false });
+    await first.append(testRecord(0));
+    await first.roll();
+    await first.append(testRecord(1));
+    await first.roll();
+    await first.close();
+    const [oldest] = (await readdir(join(dir, 'segments'))).sort();
+    // A line whose checksum holds but whose JSON DuckDB refuses (written before appends refused it).
+    const lines = new LineBuffer();
+    lines.push(JSON.stringify({ ...testRecord(9), inputs: { note: '\ud800' } }));
+    await appendFile(join(dir, 'segments', oldest as string), lines.view());
+
+    const log = await InferenceLog.open({ dir });
+    logs.push(log);
+    await log.compactNow();
+    expect(log.stats()).toMatchObject({ failures: expect.any(Number), parquetFiles: 1, pendingSegments: 1 });
+    expect(log.stats().failures).toBeGreaterThan(0);
+    expect(await readdir(join(dir, 'segments'))).toContain(oldest);
+  });
+
+  it('returns values JSON cannot carry (big integers, intervals, blobs) as text, not an error', async () => {
+    const log = await InferenceLog.open({ dir: await tempDir() });
+    logs.push(log);
+    await log.append(testRecord(1));
+    const { rows } = await log.queryLog(
+      `SELECT 12345678901234567890::UBIGINT AS big, 170141183460469231731687303715884105727::HUGEINT AS huge,
+              (-9007199254740993)::BIGINT AS neg, 42::BIGINT AS small, INTERVAL 90 MINUTE AS gap,
+              '\\xAA\\xBB'::BLOB AS bytes, DATE '2026-12-05' AS day, [1::BIGINT, 2] AS list,
+              {'a': 2::HUGEINT} AS st, 1.5::DECIMAL(10,2) AS dec FROM inference_log`,
+    );
+    const [row] = rows;
+    expect(row).toMatchObject({
+      big: '12345678901234567890',
+      huge: '170141183460469231731687303715884105727',
+      neg: '-9007199254740993',
+      small: 42,
+      list: [1, 2],
+      st: { a: 2 },
+    });
+    expect(row).toMatchObject({ gap: { months: 0, days: 0, micros: 5_400_000_000 }, bytes: '\\xAA\\xBB', dec: 1.5 });
+    expect(row?.day).toBeInstanceOf(Date);
+    expect(() => JSON.stringify(rows)).not.toThrow();
   });
 
   it('cuts a large result at maxRows and says so', async () => {

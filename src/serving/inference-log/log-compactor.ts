@@ -61,9 +61,9 @@ export class LogCompactor {
         await this.compact(seq);
       } catch (e) {
         // The segment stays and stays queryable; the next pass (next roll or reopen) retries it.
+        // Later segments go on: one that cannot be compacted must not hold back every other.
         this.stats.failures++;
         this.logger.error({ err: e, segment: seq }, 'inference log compaction failed');
-        return;
       }
     }
   }

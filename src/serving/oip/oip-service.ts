@@ -271,13 +271,15 @@ function decodeInputs(version: ServedVersion, inputs: RequestTensor[]): Record<s
 
 const wantsBinary = (p: Record<string, unknown> | undefined, key: string): boolean => p?.[key] === true;
 
-/** The outputs to fetch: the requested ones in request order, else every output JSON can carry. */
+/** The outputs to fetch: the requested ones in request order, else (none named) every output JSON can carry. */
 function selectOutputs(version: ServedVersion, req: InferenceRequest): string[] {
   if (wantsBinary(req.parameters, 'binary_data_output')) {
     throw new AppError('NOT_IMPLEMENTED', 'the binary tensor data extension is not supported; omit binary_data_output');
   }
   const { outputs: specs, defaultOutputs } = indexOf(version);
-  if (!req.outputs) {
+  // An empty list asks for nothing in particular, as an absent one does (Triton answers both alike);
+  // ONNX Runtime cannot run with no fetches at all.
+  if (!req.outputs || req.outputs.length === 0) {
     if (defaultOutputs.length === 0) {
       throw new AppError('NOT_IMPLEMENTED', 'none of the model’s outputs is a tensor OIP JSON can carry');
     }

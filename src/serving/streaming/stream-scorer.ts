@@ -25,6 +25,13 @@ export interface StreamScorerOptions {
   score(record: Record<string, unknown>): Promise<ScoredRecord>;
   /** Messages scored at once (they join the gateway's batches). */
   concurrency?: number;
+  /**
+   * Deliveries of a record whose failures it did not cause (5xx, 408, 429) before it is given up:
+   * its answer is then an error with the last failure, so one poisoned record cannot loop forever.
+   */
+  maxDeliveries?: number;
+  /** First redelivery delay; each later one doubles (with jitter) up to 30 s. */
+  retryBaseMs?: number;
   logger?: Logger;
 }
 
@@ -33,9 +40,13 @@ export interface StreamScorerStats {
   rejected: number;
   retried: number;
   duplicates: number;
+  /** Records answered with an error after maxDeliveries failed attempts. */
+  gaveUp: number;
 }
 
 const durationNanos = (ms: number) => ms * 1_000_000;
+const duplicateWindowMs = 10 * 60_000;
+const maxRetryDelayMs = 30_000;
 const retryable = (e: unknown) => !(e instanceof AppError) || e.status >= 500 || e.status === 408 || e.status === 429;
 
 /**
@@ -43,13 +54,14 @@ const retryable = (e: unknown) => !(e instanceof AppError) || e.status >= 500 ||
  * `{id, …}` to another. At least once: a message is acknowledged only after its answer is stored
  * in the output stream; a failure the record did not cause is retried (nak). Idempotent by
  * record id: answers are published with the id as JetStream's message id, so a redelivered or
- * duplicated record never yields a second answer within the duplicate window.
+ * duplicated record never yields a second answer within the duplicate window. Retries back off
+ * exponentially with jitter; after maxDeliveries the record is answered with its last error.
  */
 export class StreamScorer {
   private nc: NatsConnection | null = null;
   private stopping = false;
   private loop: Promise<void> | null = null;
-  readonly stats: StreamScorerStats = { scored: 0, rejected: 0, retried: 0, duplicates: 0 };
+  readonly stats: StreamScorerStats = { scored: 0, rejected: 0, retried: 0, duplicates: 0, gaveUp: 0 };
 
   constructor(private readonly opts: StreamScorerOptions) {}
 
@@ -58,9 +70,16 @@ export class StreamScorer {
     this.nc = await connect({ servers: o.natsUrl });
     const jsm = await jetstreamManager(this.nc);
     await jsm.streams.add({ name: o.inputStream, subjects: [o.inputSubject] }).catch(async () => jsm.streams.info(o.inputStream));
-    await jsm.streams
-      .add({ name: o.outputStream, subjects: [o.outputSubject], duplicate_window: durationNanos(10 * 60_000) })
+    const output = await jsm.streams
+      .add({ name: o.outputStream, subjects: [o.outputSubject], duplicate_window: durationNanos(duplicateWindowMs) })
       .catch(async () => jsm.streams.info(o.outputStream));
+    // An existing stream keeps its own window, and idempotency by record id lasts only that long.
+    const windowMs = output.config.duplicate_window / 1_000_000;
+    if (windowMs < duplicateWindowMs)
+      o.logger?.warn(
+        { stream: o.outputStream, duplicateWindowMs: windowMs },
+        'stream scorer: the output stream forgets record ids sooner than 10 minutes; a record redelivered later is answered again',
+      );
     await jsm.consumers
       .add(o.inputStream, {
         durable_name: o.consumer,
@@ -120,14 +139,23 @@ export class StreamScorer {
       this.stats.scored += 1;
       await m.ackAck();
     } catch (e) {
-      if (retryable(e)) {
+      const attempts = m.info.deliveryCount;
+      if (retryable(e) && attempts < (o.maxDeliveries ?? 10)) {
         this.stats.retried += 1;
-        m.nak(1000);
+        const base = Math.min((o.retryBaseMs ?? 500) * 2 ** (attempts - 1), maxRetryDelayMs);
+        m.nak(Math.round(base * (0.5 + Math.random() / 2)));
         return;
       }
-      const err = e as AppError;
-      await this.publish(js, id, { id, deployment: o.deployment, error: { code: err.code, message: err.message } });
-      this.stats.rejected += 1;
+      const err = e instanceof AppError ? e : new AppError('UNAVAILABLE', (e as Error).message);
+      const gaveUp = retryable(e);
+      await this.publish(js, id, {
+        id,
+        deployment: o.deployment,
+        error: { code: err.code, message: err.message },
+        ...(gaveUp ? { attempts } : {}),
+      });
+      if (gaveUp) this.stats.gaveUp += 1;
+      else this.stats.rejected += 1;
       await m.ackAck();
     }
   }
