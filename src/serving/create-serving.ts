@@ -2,6 +2,7 @@ import type { Clock, Logger, ServingConfig } from '../core/index.ts';
 import type { RegistryService } from '../registry/index.ts';
 import type { BlobStore } from '../storage/index.ts';
 import { ModelResolver } from './oip/model-resolver.ts';
+import { OipBatchers } from './oip/oip-batching.ts';
 import { OipService } from './oip/oip-service.ts';
 import { ModelCache } from './runtime/model-cache.ts';
 import { ortSessionFactory } from './runtime/ort-session.ts';
@@ -36,10 +37,12 @@ export function createServing(deps: ServingDeps): Serving {
     logger: deps.logger,
   });
   const resolver = new ModelResolver(deps.registry, deps.clock, config.resolveCacheMs);
+  const batchers = new OipBatchers(models);
   const oip = new OipService({
     resolveProject: deps.resolveProject,
     resolver,
     cache: models,
+    batchers,
     defaultProject: config.defaultProject,
   });
   return {
@@ -48,6 +51,7 @@ export function createServing(deps: ServingDeps): Serving {
     oip,
     async close() {
       oip.markClosing();
+      await batchers.close();
       await models.close();
     },
   };

@@ -357,6 +357,14 @@ describe('Open Inference Protocol v2', () => {
       );
     });
 
+    it('honours timeout and priority parameters as the predict API does, and refuses unusable ones with 400', async () => {
+      const ok = await infer(names.linear, { ...fp32([1, 2, 3]), parameters: { timeout: 60_000, priority: 5, other: 'kept' } });
+      expect(ok.status).toBe(200);
+      expectError(await infer(names.linear, { ...fp32([1, 2, 3]), parameters: { timeout: 'soon' } }), 400, /parameters.timeout/);
+      expectError(await infer(names.linear, { ...fp32([1, 2, 3]), parameters: { timeout: 0 } }), 400, /parameters.timeout/);
+      expectError(await infer(names.linear, { ...fp32([1, 2, 3]), parameters: { priority: 1.5 } }), 400, /parameters.priority/);
+    });
+
     it('keeps int64 exact across the full range with decimal strings', async () => {
       const res = jsonOf<InferResponse>(await infer(names.sum, sumBody('9007199254740993', 1)));
       expect(res.outputs[0]?.data).toEqual(['9007199254740994']);

@@ -6,6 +6,7 @@ import { AppError } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { installAuthHook, principalOf } from '../auth-hook.ts';
 import { toErrorResponse } from '../error-handler.ts';
+import { cancelOnClose } from './client-gone.ts';
 import { projectQuery } from './schemas.ts';
 
 // The OIP has its own specification, so /v2 stays out of Keel's OpenAPI document (which describes /api/v1).
@@ -101,13 +102,17 @@ export function oipRoutes(ctx: AppContext, server: { version: string }): Fastify
           }
         },
       };
-      r.post('/models/:name/infer', { ...inferOptions, schema: { ...inferOptions.schema, params: modelParams } }, async (req) =>
-        oip.infer(principalOf(req), { project: req.query.project, name: req.params.name }, req.body),
+      r.post(
+        '/models/:name/infer',
+        { ...inferOptions, schema: { ...inferOptions.schema, params: modelParams } },
+        async (req, reply) =>
+          oip.infer(principalOf(req), { project: req.query.project, name: req.params.name }, req.body, cancelOnClose(reply.raw)),
       );
       r.post(
         '/models/:name/versions/:version/infer',
         { ...inferOptions, schema: { ...inferOptions.schema, params: versionParams } },
-        async (req) => oip.infer(principalOf(req), { project: req.query.project, ...req.params }, req.body),
+        async (req, reply) =>
+          oip.infer(principalOf(req), { project: req.query.project, ...req.params }, req.body, cancelOnClose(reply.raw)),
       );
 
       // Model repository extension (Triton / MLServer).

@@ -1,10 +1,12 @@
 import type * as ort from 'onnxruntime-node';
 import { authorize, type Principal } from '../../auth/index.ts';
-import { AppError } from '../../core/index.ts';
+import { AppError, type CancelSignal } from '../../core/index.ts';
 import type { TensorSpec } from '../../registry/index.ts';
+import type { SubmitOptions } from '../batching/index.ts';
 import { describeDatatype, oipDatatypeOf } from '../runtime/datatypes.ts';
 import type { ModelCache, ModelRef, ModelState } from '../runtime/model-cache.ts';
 import type { ModelResolver, ServedModel, ServedVersion } from './model-resolver.ts';
+import { batchable, type OipBatchers } from './oip-batching.ts';
 import { decodeTensor, encodeTensor, type RequestTensor, type ResponseTensor, specMismatch } from './tensor-codec.ts';
 
 /** Which model a /v2 request names: project (default: the configured serving project), name, optional version number. */
@@ -63,6 +65,8 @@ export interface OipServiceDeps {
   resolveProject(name: string): Promise<{ id: string }>;
   resolver: ModelResolver;
   cache: ModelCache;
+  /** Model runs shared by concurrent requests; without it every request runs on its own. */
+  batchers?: OipBatchers;
   defaultProject: string;
 }
 
@@ -120,20 +124,25 @@ export class OipService {
     };
   }
 
-  async infer(actor: Principal, target: OipTarget, req: InferenceRequest): Promise<InferenceResponse> {
+  async infer(actor: Principal, target: OipTarget, req: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse> {
     const { model, version } = await this.resolve(actor, target, 'serving:predict');
     if (this.isHeld(model)) throw heldError(model.name);
+    const submit = submitOptions(req.parameters, signal);
     const feeds = decodeInputs(version, req.inputs);
     const fetches = selectOutputs(version, req);
-    const lease = await this.deps.cache.acquire(refOf(version));
-    let results: Record<string, ort.Tensor>;
-    try {
-      results = await lease.run(feeds, fetches);
-    } catch (e) {
-      throw new AppError('INFERENCE_FAILED', `inference failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
-    } finally {
-      lease.release();
-    }
+    const index = indexOf(version);
+    const rows = batchRows(index, feeds);
+    const results =
+      this.deps.batchers && rows > 0
+        ? await this.deps.batchers.run(
+            { name: model.name, version: version.version, ref: refOf(version) },
+            index.inputOrder,
+            index.defaultOutputs,
+            feeds,
+            fetches,
+            submit,
+          )
+        : await this.runAlone(version, feeds, fetches);
     const outputs = fetches.map((name) => {
       const t = results[name];
       if (!t) throw new AppError('INFERENCE_FAILED', `the model returned no output '${name}'`);
@@ -145,6 +154,17 @@ export class OipService {
       ...(req.id !== undefined ? { id: req.id } : {}),
       outputs,
     };
+  }
+
+  private async runAlone(version: ServedVersion, feeds: Record<string, ort.Tensor>, fetches: string[]) {
+    const lease = await this.deps.cache.acquire(refOf(version));
+    try {
+      return await lease.run(feeds, fetches);
+    } catch (e) {
+      throw new AppError('INFERENCE_FAILED', `inference failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
+    } finally {
+      lease.release();
+    }
   }
 
   /** Every version of every model in the project with its state (`ready`: only READY ones). */
@@ -225,6 +245,10 @@ interface VersionIndex {
   outputs: Map<string, TensorSpec>;
   /** Outputs returned when a request names none: every output OIP JSON can carry. */
   defaultOutputs: string[];
+  /** Input names in signature order (the batcher's row layout). */
+  inputOrder: string[];
+  /** Whether requests can share model runs (see `batchable`). */
+  batchable: boolean;
 }
 
 const indexes = new WeakMap<ServedVersion, VersionIndex>();
@@ -233,10 +257,13 @@ function indexOf(version: ServedVersion): VersionIndex {
   let index = indexes.get(version);
   if (!index) {
     const outputs = version.signature.outputs;
+    const carried = outputs.filter((s) => oipDatatypeOf(s.dtype));
     index = {
       inputs: new Map(version.signature.inputs.map((s) => [s.name, s])),
       outputs: new Map(outputs.map((s) => [s.name, s])),
-      defaultOutputs: outputs.filter((s) => oipDatatypeOf(s.dtype)).map((s) => s.name),
+      defaultOutputs: carried.map((s) => s.name),
+      inputOrder: version.signature.inputs.map((s) => s.name),
+      batchable: batchable(version.signature.inputs, carried),
     };
     indexes.set(version, index);
   }
@@ -307,4 +334,37 @@ function selectOutputs(version: ServedVersion, req: InferenceRequest): string[] 
     names.push(out.name);
   }
   return names;
+}
+
+/** Rows the request brings when its model can be batched and every input agrees on them; else 0 (run alone). */
+function batchRows(index: VersionIndex, feeds: Record<string, ort.Tensor>): number {
+  if (!index.batchable) return 0;
+  let rows = -1;
+  for (const name of index.inputOrder) {
+    const n = (feeds[name] as ort.Tensor).dims[0] ?? 0;
+    if (rows !== -1 && n !== rows) return 0;
+    rows = n;
+  }
+  return Math.max(rows, 0);
+}
+
+/**
+ * Request parameters the batcher honours, as the predict API names them: `timeout` (ms, the
+ * request's deadline, queue and run included) and `priority` (higher runs first).
+ */
+function submitOptions(parameters: Record<string, unknown> | undefined, signal: CancelSignal | undefined): SubmitOptions {
+  const out: SubmitOptions = signal ? { signal } : {};
+  const timeout = parameters?.timeout;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > 600_000)
+      throw new AppError('VALIDATION_FAILED', 'parameters.timeout must be an integer number of milliseconds from 1 to 600000');
+    out.timeoutMs = timeout;
+  }
+  const priority = parameters?.priority;
+  if (priority !== undefined) {
+    if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < -100 || priority > 100)
+      throw new AppError('VALIDATION_FAILED', 'parameters.priority must be an integer from -100 to 100');
+    out.priority = priority;
+  }
+  return out;
 }
