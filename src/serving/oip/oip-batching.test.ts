@@ -103,13 +103,13 @@ describe('OipBatchers', () => {
     expect(cache.calls).toEqual([6]);
     expect(Object.keys(a ?? {})).toEqual(['y', 'n', 'echo']);
     expect(a?.y?.dims).toEqual([2, 2]);
-    expect([...(a?.y?.data as Float32Array)]).toEqual([2, 4, 6, 8]);
+    expect(Array.from(a?.y?.data as Float32Array)).toEqual([2, 4, 6, 8]);
     expect(a?.n?.type).toBe('int64');
-    expect([...(a?.n?.data as BigInt64Array)]).toEqual([1n + 2n ** 60n, 3n + 2n ** 60n]);
+    expect(Array.from(a?.n?.data as BigInt64Array)).toEqual([1n + 2n ** 60n, 3n + 2n ** 60n]);
     expect(Object.keys(b ?? {})).toEqual(['echo']);
     expect([b?.echo?.data, b?.echo?.dims]).toEqual([['c'], [1, 1]]);
     expect(Object.keys(c ?? {})).toEqual(['n', 'y']);
-    expect([...(c?.y?.data as Float32Array)]).toEqual([14, 16, 18, 20, 22, 24]);
+    expect(Array.from(c?.y?.data as Float32Array)).toEqual([14, 16, 18, 20, 22, 24]);
     await batchers.close();
   });
 
@@ -125,7 +125,7 @@ describe('OipBatchers', () => {
     ];
     const out = await batchers.run(model, order, fetchAll, request(xs, ['a', 'b', 'c', 'd', 'e']), ['y', 'echo'], {});
     expect(cache.calls).toEqual([2, 2, 1]);
-    expect([...(out.y?.data as Float32Array)]).toEqual(xs.flat().map((v) => v * 2));
+    expect(Array.from(out.y?.data as Float32Array)).toEqual(xs.flat().map((v) => v * 2));
     expect(out.echo?.data).toEqual(['a', 'b', 'c', 'd', 'e']);
     await batchers.close();
   });
@@ -145,8 +145,8 @@ describe('OipBatchers', () => {
       details: { retryAfterMs: expect.any(Number) },
     });
     open();
-    expect([...((await running).y?.data as Float32Array)]).toEqual([2, 2]);
-    expect([...((await queued).y?.data as Float32Array)]).toEqual([4, 4]);
+    expect(Array.from((await running).y?.data as Float32Array)).toEqual([2, 2]);
+    expect(Array.from((await queued).y?.data as Float32Array)).toEqual([4, 4]);
     await batchers.close();
   });
 
