@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AppError, ManualClock } from '../core/index.ts';
+import { AppError, ManualClock } from '../core/index.ts';
 import { memoryTransactor } from '../stores.ts';
 import { AuthService } from './auth-service.ts';
 import { can, systemPrincipal } from './roles.ts';
@@ -9,6 +9,9 @@ function setup() {
   const tx = memoryTransactor();
   return { clock, tx, auth: new AuthService(tx, clock, 0) };
 }
+
+/** Lets background reads that are already answered finish. */
+const settle = () => new Promise((r) => setImmediate(r));
 
 const codeOf = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as AppError).code;
 
@@ -77,6 +80,49 @@ describe('AuthService', () => {
     await auth.revokeKey(systemPrincipal, id);
     expect(auth.authenticateCached(key)).toBeUndefined();
     expect(await codeOf(auth.authenticate(key))).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers a key seen before from memory while the database is silent or down, reading it once at a time', async () => {
+    const clock = new ManualClock(1);
+    const tx = memoryTransactor();
+    const auth = new AuthService(tx, clock, 5000);
+    const { id, key } = await auth.createKey(systemPrincipal, { role: 'viewer', projects: ['*'] });
+    const unseen = await auth.createKey(systemPrincipal, { role: 'viewer', projects: ['*'] });
+    const store = tx.stores.apiKeys;
+    const read = store.get.bind(store);
+    let mode: 'up' | 'silent' | 'down' = 'up';
+    let reads = 0;
+    store.get = (keyId) => {
+      reads++;
+      if (mode === 'silent') return new Promise<never>(() => undefined);
+      if (mode === 'down') return Promise.reject(new AppError('UNAVAILABLE', 'the metadata database is unreachable'));
+      return read(keyId);
+    };
+    await auth.authenticate(key);
+
+    mode = 'down';
+    clock.advance(5000);
+    expect((await auth.authenticate(key)).id).toBe(id);
+    await settle();
+    // The failed re-read kept the key for another period: no read per request during an outage.
+    expect(auth.authenticateCached(key)?.id).toBe(id);
+    expect(await codeOf(auth.authenticate(unseen.key))).toBe('UNAVAILABLE');
+
+    // Another server revokes the key; once the database answers, the background re-read sees it.
+    await read(id).then((r) => r && store.revoke(id, clock.now()));
+    mode = 'up';
+    clock.advance(5000);
+    expect((await auth.authenticate(key)).id).toBe(id);
+    await settle();
+    expect(await codeOf(auth.authenticate(key))).toBe('UNAUTHENTICATED');
+
+    const other = await auth.createKey(systemPrincipal, { role: 'viewer', projects: ['*'] });
+    await auth.authenticate(other.key);
+    mode = 'silent';
+    clock.advance(5000);
+    reads = 0;
+    for (let i = 0; i < 3; i++) expect((await auth.authenticate(other.key)).id).toBe(other.id);
+    expect(reads).toBe(1);
   });
 
   it('scopes keys to projects and refuses key management to non-admins', async () => {

@@ -35,9 +35,13 @@ function holdsAll(actor: Principal, projectIds: readonly string[]): boolean {
 export type PublicKey = Omit<ApiKeyRecord, 'secretHash'> & { status: 'active' | 'revoked' | 'expired' };
 
 export class AuthService {
-  /** Verified keys, briefly: saves a query per request; revocation here clears it at once. */
-  /** Key records as last read, with what checking a request needs decoded once: the stored hash and the principal. */
+  /**
+   * Key records as last read, with what checking a request needs decoded once (the stored hash and
+   * the principal): saves a query per request; revocation here clears it at once.
+   */
   private readonly cache = new Map<string, CachedKey>();
+  /** The one read of each key in flight, shared by every request that needs it. */
+  private readonly refreshing = new Map<string, Promise<CachedKey | undefined>>();
   private readonly projectCache = new Map<string, Project>();
 
   constructor(
@@ -174,10 +178,17 @@ export class AuthService {
       return { ...existing, revokedAt: at };
     });
     this.cache.delete(id);
+    this.refreshing.delete(id);
     return this.toPublic(record);
   }
 
-  /** Turns a bearer token into a principal, or throws UNAUTHENTICATED. */
+  /**
+   * Turns a bearer token into a principal, or throws UNAUTHENTICATED. A key seen before answers
+   * from memory while its record is re-read in the background (stale-while-revalidate), so the
+   * serving gateway never waits on the metadata database for it, and keeps answering, as the key
+   * stood then, while that database is unreachable. A key never seen needs the database, and
+   * fails as its read does (UNAVAILABLE once the database's query deadline passes).
+   */
   async authenticate(token: string | undefined): Promise<Principal> {
     if (!token) throw new AppError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key>');
     const fresh = this.authenticateCached(token);
@@ -185,23 +196,52 @@ export class AuthService {
     const m = keyPattern.exec(token);
     if (!m) throw new AppError('UNAUTHENTICATED', 'malformed API key');
     const id = `key_${m[1]}`;
-    const now = this.clock.now();
     const stale = this.cache.get(id);
-    let record: ApiKeyRecord | undefined;
-    try {
-      record = (await this.tx.stores.apiKeys.get(id)) ?? undefined;
-    } catch (e) {
-      // The metadata database is unreachable: a key seen before stays valid (as it stood then),
-      // so the serving gateway keeps answering; a key never seen cannot be checked.
-      if (!stale) throw e;
-      record = stale.record;
+    if (stale) {
+      this.refresh(id).catch(() => undefined);
+      return verify(stale, m[2] ?? '', this.clock.now());
     }
-    let entry: CachedKey | undefined;
-    if (record) {
-      entry = { record, until: now + this.cacheMs, hash: Buffer.from(record.secretHash, 'hex'), principal: toPrincipal(record) };
-      this.cache.set(id, entry);
-    }
-    return verify(entry, m[2] ?? '', now);
+    return verify(await this.refresh(id), m[2] ?? '', this.clock.now());
+  }
+
+  /**
+   * Re-reads a key, one read per key at a time. A failed read keeps the last record for another
+   * cache period, so an outage costs one read per key per period rather than one per request.
+   */
+  private refresh(id: string): Promise<CachedKey | undefined> {
+    const inFlight = this.refreshing.get(id);
+    if (inFlight) return inFlight;
+    const read = this.tx.stores.apiKeys
+      .get(id)
+      .then(
+        (record) => {
+          // A revocation while this read was out made it moot (the read may predate the revoke).
+          if (this.refreshing.get(id) !== read) return this.cache.get(id);
+          if (!record) {
+            this.cache.delete(id);
+            return undefined;
+          }
+          const entry: CachedKey = {
+            record,
+            until: this.clock.now() + this.cacheMs,
+            hash: Buffer.from(record.secretHash, 'hex'),
+            principal: toPrincipal(record),
+          };
+          this.cache.set(id, entry);
+          return entry;
+        },
+        (e: unknown) => {
+          const stale = this.cache.get(id);
+          if (!stale) throw e;
+          stale.until = this.clock.now() + this.cacheMs;
+          return stale;
+        },
+      )
+      .finally(() => {
+        if (this.refreshing.get(id) === read) this.refreshing.delete(id);
+      });
+    this.refreshing.set(id, read);
+    return read;
   }
 
   /**

@@ -4,6 +4,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 
+/** The metadata database's query deadline unless configured (storage.queryTimeoutMs). */
+export const defaultQueryTimeoutMs = 5000;
+
 const sqliteStorage = z.object({
   driver: z.literal('sqlite'),
   /** Defaults to `<dataDir>/keel.db`. `:memory:` keeps everything in RAM (tests). */
@@ -13,6 +16,12 @@ const postgresStorage = z.object({
   driver: z.literal('postgres'),
   url: z.string().min(1),
   poolSize: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * A query not answered within this fails as UNAVAILABLE (503) and its connection is dropped: a
+   * network split that drops packets without resetting connections must not hang a request. The
+   * server is told the same deadline (statement_timeout). 0 waits forever. Migrations are exempt.
+   */
+  queryTimeoutMs: z.coerce.number().int().min(0).default(defaultQueryTimeoutMs),
 });
 
 /** The online feature store (DESIGN §2): embedded SQLite by default, Redis to scale out, memory for tests. */
@@ -167,6 +176,7 @@ const envPaths: Record<string, string[]> = {
   KEEL_STORAGE_DRIVER: ['storage', 'driver'],
   KEEL_STORAGE_URL: ['storage', 'url'],
   KEEL_STORAGE_PATH: ['storage', 'path'],
+  KEEL_STORAGE_QUERY_TIMEOUT_MS: ['storage', 'queryTimeoutMs'],
   KEEL_ONLINE_STORE_DRIVER: ['onlineStore', 'driver'],
   KEEL_ONLINE_STORE_URL: ['onlineStore', 'url'],
   KEEL_BLOB_DIR: ['blobs', 'dir'],

@@ -44,6 +44,9 @@ function fakeRegistry() {
   return { state, registry };
 }
 
+/** Lets background refreshes that are already answered finish. */
+const settle = () => new Promise((r) => setImmediate(r));
+
 describe('ModelResolver', () => {
   it('serves the champion by default, else the latest version', async () => {
     const { state, registry } = fakeRegistry();
@@ -52,6 +55,9 @@ describe('ModelResolver', () => {
     expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
     state.versions = [version(1, ['champion']), version(2)];
     clock.advance(1000);
+    // Past the TTL the last answer serves while the refresh runs; the next request sees its result.
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    await settle();
     const m = await resolver.model('p', 'm');
     expect(m.defaultVersion).toBe(1);
     expect(m.versions.map((v) => [v.version, v.digest, v.size])).toEqual([
@@ -70,7 +76,46 @@ describe('ModelResolver', () => {
     expect(state.calls).toBe(1);
     clock.advance(1);
     await resolver.model('p', 'm');
+    await resolver.model('p', 'm');
     expect(state.calls).toBe(2);
+  });
+
+  it('answers from the last known model while a refresh hangs, with one refresh in flight', async () => {
+    const { state, registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    let reads = 0;
+    const silent: typeof registry = {
+      ...registry,
+      // The first read answers; every later one never does (a database behind a network split).
+      listVersions: (...args) => (reads++ === 0 ? registry.listVersions(...args) : new Promise<never>(() => undefined)),
+    };
+    const resolver = new ModelResolver(silent, clock, 10);
+    await resolver.model('p', 'm');
+    state.versions = [version(1)];
+    for (let i = 0; i < 5; i++) {
+      clock.advance(100);
+      expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    }
+    expect(reads).toBe(2);
+  });
+
+  it('keeps the last answer when a refresh fails and retries only after another TTL', async () => {
+    const { state, registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 10);
+    await resolver.model('p', 'm');
+    state.down = true;
+    clock.advance(100);
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    await settle();
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    expect(state.calls).toBe(2);
+    state.down = false;
+    state.versions = [version(1)];
+    clock.advance(10);
+    await resolver.model('p', 'm');
+    await settle();
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(1);
   });
 
   it('keeps serving the last answer while the registry is unreachable, but forgets models that are gone', async () => {
@@ -84,5 +129,19 @@ describe('ModelResolver', () => {
     await expect(resolver.model('p', 'never-seen')).rejects.toThrow(/database is down/);
     state.down = false;
     await expect(resolver.model('p', 'gone')).rejects.toThrow(/does not exist/);
+  });
+
+  it('forgets a model whose background refresh finds it gone', async () => {
+    const { registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 10);
+    await resolver.model('p', 'm');
+    registry.listVersions = async () => {
+      throw new AppError('NOT_FOUND', "model 'm' does not exist");
+    };
+    clock.advance(100);
+    expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
+    await settle();
+    await expect(resolver.model('p', 'm')).rejects.toThrow(/does not exist/);
   });
 });

@@ -29,8 +29,10 @@ export const defaultAlias = 'champion';
 
 /**
  * Resolves model names to versions and artifacts through the registry, remembering each answer for
- * `ttlMs` so the hot path does not query the metadata store per request. When a refresh fails for
- * a reason other than the model being gone (the database is down), the last answer keeps serving.
+ * `ttlMs` so the hot path does not query the metadata store per request. Past the TTL the last
+ * answer keeps serving while one refresh runs in the background (stale-while-revalidate): a request
+ * waits on the registry only for a name it has never resolved. When a refresh fails for a reason
+ * other than the model being gone (the database is down or silent), the last answer stays.
  */
 export class ModelResolver {
   private readonly cache = new Map<string, Cached>();
@@ -44,9 +46,32 @@ export class ModelResolver {
   async model(projectId: string, name: string): Promise<ServedModel> {
     const key = `${projectId}\u0000${name}`;
     const hit = this.cache.get(key);
-    if (hit?.model && this.clock.now() - hit.fetchedAt < this.ttlMs) return hit.model;
+    if (hit?.model) {
+      if (this.clock.now() - hit.fetchedAt >= this.ttlMs && !hit.pending) {
+        // This request is answered from the known model; a refresh that finds it gone drops it
+        // from the cache, so the next request hears of it.
+        this.refresh(key, hit, projectId, name).catch(() => undefined);
+      }
+      return hit.model;
+    }
     if (hit?.pending) return hit.pending;
-    const entry: Cached = hit ?? { model: null, fetchedAt: 0, pending: null };
+    const entry: Cached = { model: null, fetchedAt: 0, pending: null };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, entry);
+    return this.refresh(key, entry, projectId, name);
+  }
+
+  /** Every model of a project, for the repository index (always read fresh). */
+  async list(projectId: string): Promise<ServedModel[]> {
+    const models = await this.registry.listModels(systemPrincipal, [projectId]);
+    return Promise.all(models.map((m) => this.model(projectId, m.name)));
+  }
+
+  /**
+   * The one registry read in flight for `entry`. A failed read keeps a known answer for another
+   * TTL, so an outage costs one read per model per TTL rather than one per request.
+   */
+  private refresh(key: string, entry: Cached, projectId: string, name: string): Promise<ServedModel> {
     entry.pending = this.fetch(projectId, name)
       .then((model) => {
         entry.model = model;
@@ -54,25 +79,17 @@ export class ModelResolver {
         return model;
       })
       .catch((e: unknown) => {
-        if (e instanceof AppError && e.status < 500) {
-          this.cache.delete(key);
+        if ((e instanceof AppError && e.status < 500) || !entry.model) {
+          if (this.cache.get(key) === entry) this.cache.delete(key);
           throw e;
         }
-        if (entry.model) return entry.model;
-        throw e;
+        entry.fetchedAt = this.clock.now();
+        return entry.model;
       })
       .finally(() => {
         entry.pending = null;
       });
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, entry);
     return entry.pending;
-  }
-
-  /** Every model of a project, for the repository index (always read fresh). */
-  async list(projectId: string): Promise<ServedModel[]> {
-    const models = await this.registry.listModels(systemPrincipal, [projectId]);
-    return Promise.all(models.map((m) => this.model(projectId, m.name)));
   }
 
   private async fetch(projectId: string, name: string): Promise<ServedModel> {
