@@ -99,7 +99,6 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     principalFor: (keyId) => auth.principalFor(keyId),
   });
   pipelines.afterApply = () => pipelineTriggers.sync();
-  const deployments = new DeploymentService(tx, registry, bus, clock);
   await pipelines.recoverInterrupted();
   await pipelineTriggers.start();
 
@@ -118,6 +117,10 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     blobs,
     clock,
     logger,
+  });
+  // The serving runtime shares this process: a switch loads and warms its target here before the pointer moves.
+  const deployments = new DeploymentService(tx, registry, bus, clock, {
+    load: (v) => serving.models.load({ digest: v.artifactDigest, size: v.artifactSize, signature: v.manifest.signature }),
   });
   const metrics = createApiMetrics();
   const predictPath = await createPredictPath({

@@ -74,15 +74,15 @@ export function registerDeployCommands(program: Command): void {
         ],
         [
           renderSection('revisions', {
-            head: ['revision', 'target', 'at', 'by', 'reason'],
-            rows: (d.revisions ?? []).map((r) => [r.revision, target(r.spec), formatTime(r.at), r.by, r.reason]),
+            head: ['revision', 'target', 'version', 'at', 'by', 'reason'],
+            rows: (d.revisions ?? []).map((r) => [r.revision, target(r.spec), r.version ?? '', formatTime(r.at), r.by, r.reason]),
           }),
         ],
       );
     });
   deployments
     .command('rollback <name>')
-    .description('point the deployment back at an earlier revision (default: the previous one)')
+    .description('serve again what was served before the last change (pinned to that version); --to picks a revision')
     .option('--to <revision>', 'the revision to return to')
     .option('--reason <text>', 'why')
     .action(async (name: string, opts: { to?: string; reason?: string }, cmd: Command) => {

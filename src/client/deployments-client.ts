@@ -11,7 +11,15 @@ export interface DeploymentView {
   updatedBy: string;
   /** The model version the target resolved to when it was written. */
   version?: number;
-  revisions?: { revision: number; spec: DeploymentView['spec']; reason: string; at: number; by: string }[];
+  revisions?: {
+    revision: number;
+    spec: DeploymentView['spec'];
+    /** The model version the target resolved to (and served) when the revision was written. */
+    version: number | null;
+    reason: string;
+    at: number;
+    by: string;
+  }[];
 }
 
 /** Parses `model@alias`, `model@3` or `model@v3`. */

@@ -23,6 +23,8 @@ export const errorRegistry = {
   INVALID_POLICY: { status: 400, exit: 2 },
   INVALID_CONTRACT: { status: 400, exit: 2 },
   CONTRACT_FAILED: { status: 422, exit: 12 },
+  /** The serving runtime could not load a model a deployment was to switch to; the old target keeps serving. */
+  MODEL_LOAD_FAILED: { status: 422, exit: 2 },
   /** A pipeline run ended failed or cancelled (CLI only: the API reports it in the run). */
   PIPELINE_FAILED: { status: 409, exit: 13 },
   REQUEST_TIMEOUT: { status: 408, exit: 8 },

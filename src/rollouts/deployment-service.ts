@@ -1,6 +1,6 @@
 import { type AuditStore, authorize, type Principal, recordAudit } from '../auth/index.ts';
 import { AppError, type Clock, newId, type Transactor } from '../core/index.ts';
-import type { RegistryService } from '../registry/index.ts';
+import type { ModelVersion, RegistryService } from '../registry/index.ts';
 import type { EventBus } from '../storage/index.ts';
 import type { DeploymentStore } from './deployment-store.ts';
 import {
@@ -14,6 +14,15 @@ import {
 export interface RolloutStores {
   deployments: DeploymentStore;
   audit: AuditStore;
+}
+
+/**
+ * The serving runtime as a switch sees it. `load` loads and warms the version's model and
+ * resolves once it is ready to serve; when the runtime cannot load it, it rejects with
+ * UNAVAILABLE, details `{state: 'FAILED'}` and the runtime's reason (as `ModelCache.load` does).
+ */
+export interface ServingRuntime {
+  load(version: ModelVersion): Promise<void>;
 }
 
 const namePattern = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -32,8 +41,9 @@ function parseSpec(input: unknown): DeploymentSpec {
 
 /**
  * Deployments: named endpoints pointing at a model version through an alias (follows its
- * moves) or a pinned version. A switch is one revision written atomically; rollback writes the
- * previous revision's spec as a new one, so history only grows.
+ * moves) or a pinned version. A switch is blue-green: the target is loaded and warmed in the
+ * serving runtime first, then one revision is written atomically. Rollback writes an earlier
+ * revision, pinned to the version it served, as a new one, so history only grows.
  */
 export class DeploymentService {
   constructor(
@@ -41,6 +51,8 @@ export class DeploymentService {
     private readonly registry: RegistryService,
     private readonly bus: EventBus,
     private readonly clock: Clock,
+    /** Absent when no serving runtime shares this process (then the gateway warms before it swaps routes). */
+    private readonly runtime: ServingRuntime | null = null,
   ) {}
 
   private get s() {
@@ -64,6 +76,9 @@ export class DeploymentService {
       spec.model,
       'alias' in spec.ref ? spec.ref.alias : spec.ref.version,
     );
+    // Blue-green: the new version is ready before any request can be routed to it, and a model
+    // the runtime refuses never becomes the target, so the old one keeps serving.
+    await this.loadInRuntime(spec.model, version);
     const result = await this.tx.transaction(async (s) => {
       const now = this.clock.now();
       const current = await s.deployments.get(projectId, name);
@@ -74,6 +89,7 @@ export class DeploymentService {
         deploymentId: next.id,
         revision: next.revision,
         spec,
+        version: version.version,
         reason,
         at: now,
         by: actor.id,
@@ -94,21 +110,51 @@ export class DeploymentService {
     return { ...result, version: version.version };
   }
 
-  /** Points the deployment back at an earlier revision's spec (default: the one before the current). */
+  /**
+   * Undoes the last change of what the deployment serves. By default: when the alias the current
+   * revision follows moved since it was written, that move (back to the version the alias pointed
+   * at before its latest move); else the current revision (back to the version the one before
+   * served). With `toRevision`: the version that revision served. The spec is written again
+   * pinned to that version, because the alias may point elsewhere now: after a rollback the
+   * deployment no longer follows an alias until it is deployed with one again.
+   */
   async rollback(actor: Principal, projectId: string, name: string, toRevision?: number, reason = '') {
     authorize(actor, 'deployment:write', projectId);
     const d = await this.get(actor, projectId, name);
     const revisions = await this.s.deployments.revisions(d.id);
-    const target = toRevision === undefined ? revisions[1] : revisions.find((r) => r.revision === toRevision);
-    if (!target) {
-      throw new AppError(
-        toRevision === undefined ? 'INVALID_STATE' : 'NOT_FOUND',
-        toRevision === undefined
-          ? `deployment '${name}' has no earlier revision`
-          : `deployment '${name}' has no revision ${toRevision}`,
-      );
+    let target: DeploymentRevision | undefined;
+    let served: number | null = null;
+    let why = '';
+    if (toRevision !== undefined) {
+      target = revisions.find((r) => r.revision === toRevision);
+      if (!target) throw new AppError('NOT_FOUND', `deployment '${name}' has no revision ${toRevision}`);
+      served = await this.servedBy(actor, projectId, target);
+    } else {
+      const current = revisions[0];
+      if (current && 'alias' in current.spec.ref) {
+        const then = await this.servedBy(actor, projectId, current);
+        const now = await this.registry
+          .getVersion(actor, projectId, current.spec.model, current.spec.ref.alias)
+          .then((v) => v.version)
+          .catch((e: unknown) => {
+            if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
+            throw e;
+          });
+        if (then !== null && now !== then) {
+          target = current;
+          served = await this.beforeLastMove(actor, projectId, current, then);
+          why = `rollback to v${served}, before ${refText(current.spec)} moved`;
+        }
+      }
+      if (!target) {
+        target = revisions[1];
+        if (!target) throw new AppError('INVALID_STATE', `deployment '${name}' has no earlier revision`);
+        served = await this.servedBy(actor, projectId, target);
+      }
     }
-    return this.deploy(actor, projectId, name, target.spec, reason || `rollback to revision ${target.revision}`);
+    // Unknown only for a revision stored before versions were recorded whose alias has no history then.
+    const spec: DeploymentSpec = served === null ? target.spec : { ...target.spec, ref: { version: served } };
+    return this.deploy(actor, projectId, name, spec, reason || why || `rollback to revision ${target.revision}`);
   }
 
   async get(actor: Principal, projectId: string, name: string): Promise<Deployment> {
@@ -126,6 +172,39 @@ export class DeploymentService {
   async revisions(actor: Principal, projectId: string, name: string) {
     const d = await this.get(actor, projectId, name);
     return this.s.deployments.revisions(d.id);
+  }
+
+  /** The version a revision served when it was written. */
+  private async servedBy(actor: Principal, projectId: string, r: DeploymentRevision): Promise<number | null> {
+    if (r.version !== null) return r.version;
+    if ('version' in r.spec.ref) return r.spec.ref.version;
+    // Stored before revisions recorded their version: the alias's history says where it pointed then.
+    const at = await this.registry.aliasAt(actor, projectId, r.spec.model, r.spec.ref.alias, r.at).catch(() => null);
+    return at?.version ?? null;
+  }
+
+  /** What an alias-following revision served just before its alias's latest move (`then`: what it served when written). */
+  private async beforeLastMove(actor: Principal, projectId: string, r: DeploymentRevision, then: number): Promise<number> {
+    if (!('alias' in r.spec.ref)) return then;
+    const moves = await this.registry.aliasHistory(actor, projectId, r.spec.model, r.spec.ref.alias);
+    // Moves in the revision's own millisecond may predate its resolution: only later ones count.
+    const last = moves.filter((m) => m.at > r.at).at(-1);
+    return last?.fromVersion ?? then;
+  }
+
+  private async loadInRuntime(model: string, version: ModelVersion): Promise<void> {
+    if (!this.runtime) return;
+    try {
+      await this.runtime.load(version);
+    } catch (e) {
+      const failed = e instanceof AppError && (e.details as { state?: string } | undefined)?.state === 'FAILED';
+      if (!failed) throw e;
+      throw new AppError(
+        'MODEL_LOAD_FAILED',
+        `model ${model}@v${version.version} cannot be served: ${e.message}; the deployment was not changed`,
+        { model, version: version.version, reason: e.message },
+      );
+    }
   }
 
   private async announce(d: Deployment): Promise<void> {

@@ -73,6 +73,12 @@ export interface DeploymentRevision {
   deploymentId: string;
   revision: number;
   spec: DeploymentSpec;
+  /**
+   * The model version the target resolved to (and was loaded) when the revision was written:
+   * what an alias-following revision served, whatever the alias points at later. Null for
+   * revisions stored before Keel recorded it.
+   */
+  version: number | null;
   reason: string;
   at: number;
   by: string;

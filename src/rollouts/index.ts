@@ -1,4 +1,4 @@
-export { DeploymentService, deploymentChanged, type RolloutStores } from './deployment-service.ts';
+export { DeploymentService, deploymentChanged, type RolloutStores, type ServingRuntime } from './deployment-service.ts';
 export type { DeploymentStore } from './deployment-store.ts';
 export * from './deployment-types.ts';
 export { FakeDeploymentStore, newRolloutMemoryState, type RolloutMemoryState } from './fake-deployment-store.ts';

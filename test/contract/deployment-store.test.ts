@@ -21,10 +21,11 @@ const deployment = (id: string, projectId: string, name: string, revision = 1, a
   updatedBy: 'key_a',
 });
 
-const revision = (d: Deployment, reason = ''): DeploymentRevision => ({
+const revision = (d: Deployment, reason = '', version: number | null = 3): DeploymentRevision => ({
   deploymentId: d.id,
   revision: d.revision,
   spec: d.spec,
+  version,
   reason,
   at: d.updatedAt,
   by: d.updatedBy,
@@ -42,7 +43,7 @@ describeEachBackend('deployment store', (backend) => {
 
   it('creates deployments with unique names per project and lists them by name', async () => {
     const a = deployment('dep_a', 'prj_d1', 'zeta');
-    await store.create(a, revision(a, 'first'));
+    await store.create(a, revision(a, 'first', null));
     const b = deployment('dep_b', 'prj_d1', 'alpha');
     await store.create(b, revision(b));
     const c = deployment('dep_c', 'prj_d2', 'zeta');
@@ -64,9 +65,9 @@ describeEachBackend('deployment store', (backend) => {
     await expect(store.update(stale, 1, revision(stale))).rejects.toMatchObject({ code: 'INVALID_STATE' });
     expect((await store.get('prj_d1', 'zeta'))?.spec.ref).toEqual({ alias: 'challenger' });
     const revisions = await store.revisions('dep_a');
-    expect(revisions.map((r) => [r.revision, r.reason, 'alias' in r.spec.ref ? r.spec.ref.alias : null])).toEqual([
-      [2, 'switch', 'challenger'],
-      [1, 'first', 'champion'],
+    expect(revisions.map((r) => [r.revision, r.reason, 'alias' in r.spec.ref ? r.spec.ref.alias : null, r.version])).toEqual([
+      [2, 'switch', 'challenger', 3],
+      [1, 'first', 'champion', null],
     ]);
     expect(revisions[1]?.spec.options.contract).toBe('flights@2');
   });

@@ -16,7 +16,8 @@ export function deploymentRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['deployments'],
-          summary: 'Create a deployment or switch it (atomically) to another model version, alias or options',
+          summary:
+            'Create a deployment or switch it (blue-green: the target model is loaded and warmed first; 422 MODEL_LOAD_FAILED when it cannot load) to another model version, alias or options',
           params: name,
           querystring: projectQuery,
           body: z
@@ -63,7 +64,8 @@ export function deploymentRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['deployments'],
-          summary: 'Point the deployment back at an earlier revision (default: the previous one)',
+          summary:
+            'Serve again the model version served before the last change (an alias move or a revision), pinned; `revision` picks one',
           params: name,
           querystring: projectQuery,
           body: z.object({ revision: versionNumber.optional(), reason: z.string().max(1000).optional(), ...project }).strict(),

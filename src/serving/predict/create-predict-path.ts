@@ -43,6 +43,8 @@ export async function createPredictPath(deps: PredictPathDeps): Promise<PredictP
     registry: deps.registry,
     features: deps.features,
     datasets: deps.datasets,
+    models: deps.models,
+    metrics: deps.metrics,
     clock: deps.clock,
     logger: deps.logger,
     refreshMs: config.routeRefreshMs,

@@ -1,9 +1,11 @@
+import { Counter, type Registry } from 'prom-client';
 import { systemPrincipal } from '../../auth/index.ts';
 import { AppError, type Clock, type Logger } from '../../core/index.ts';
 import { compileRecordValidator, type DatasetService, type RecordValidator } from '../../datasets/index.ts';
 import type { FeatureStoreService, ReadPlan } from '../../features/index.ts';
 import type { ModelSignature, RegistryService } from '../../registry/index.ts';
 import type { Deployment, DeploymentStore } from '../../rollouts/index.ts';
+import type { ModelCache } from '../runtime/model-cache.ts';
 
 /** Everything the predict path needs for one deployment, resolved ahead so a request touches no metadata. */
 export interface Route {
@@ -21,6 +23,9 @@ export interface RouteTableDeps {
   registry: RegistryService;
   features: FeatureStoreService;
   datasets: DatasetService;
+  /** A route moves to a new model only once this has it loaded and warm. */
+  models: Pick<ModelCache, 'acquire'>;
+  metrics: Registry;
   clock: Clock;
   logger: Logger;
   /** How often known routes are re-resolved (alias moves, new feature versions). */
@@ -33,13 +38,27 @@ const key = (projectId: string, name: string) => `${projectId}\u0000${name}`;
  * The gateway's in-memory routes. A deployment is resolved on first use, again when it changes
  * (`invalidate`, from the bus) and every `refreshMs`. When the metadata database cannot be read,
  * the last resolved route keeps serving: the data plane must outlive its control plane.
+ *
+ * A route that moves to another model file swaps only once that model is loaded and warm
+ * (blue-green): until then the known route keeps serving, and it stays when the new model cannot
+ * load. Alias moves reach the gateway this way without passing the deployment service's check.
  */
 export class RouteTable {
   private readonly routes = new Map<string, Route>();
   private readonly pending = new Map<string, Promise<Route>>();
+  /** Digest each deployment could not switch to, so a refused target is logged and counted once, not every refresh. */
+  private readonly refused = new Map<string, string>();
+  private readonly switchFailures: Counter<'deployment' | 'model_version'>;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: RouteTableDeps) {}
+  constructor(private readonly deps: RouteTableDeps) {
+    this.switchFailures = new Counter({
+      name: 'keel_route_switch_failures_total',
+      help: 'Route switches refused because the new model version failed to load; the previous version kept serving',
+      labelNames: ['deployment', 'model_version'] as const,
+      registers: [deps.metrics],
+    });
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.refreshAll(), this.deps.refreshMs);
@@ -77,7 +96,11 @@ export class RouteTable {
     let p = this.pending.get(k);
     if (!p) {
       p = this.build(projectId, name)
-        .then((route) => {
+        .then(async (route) => {
+          const known = this.routes.get(k);
+          // First resolution has nothing to keep serving: the first request loads the model.
+          if (known && known.model.digest !== route.model.digest && !(await this.warm(k, route, known))) return known;
+          this.refused.delete(k);
           this.routes.set(k, route);
           return route;
         })
@@ -85,6 +108,25 @@ export class RouteTable {
       this.pending.set(k, p);
     }
     return p;
+  }
+
+  /** Loads the next route's model; false (logged and counted once per target) when it cannot. */
+  private async warm(k: string, next: Route, known: Route): Promise<boolean> {
+    try {
+      (await this.deps.models.acquire(next.model)).release();
+      return true;
+    } catch (err) {
+      if (this.refused.get(k) !== next.model.digest) {
+        this.refused.set(k, next.model.digest);
+        const deployment = next.deployment.name;
+        this.switchFailures.inc({ deployment, model_version: String(next.model.version) });
+        this.deps.logger.warn(
+          { err, deployment, serving: known.model.version, refused: next.model.version },
+          'new model version failed to load; the deployment keeps serving the previous one',
+        );
+      }
+      return false;
+    }
   }
 
   private async build(projectId: string, name: string): Promise<Route> {

@@ -342,6 +342,8 @@ export interface DeploymentRevisionRow {
   deployment_id: string;
   revision: number;
   spec: string;
+  /** The model version the target resolved to when the revision was written (null before migration 0007). */
+  version: number | null;
   reason: string;
   at: number;
   by: string;

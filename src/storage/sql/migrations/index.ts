@@ -7,6 +7,7 @@ import { features } from './0003-features.ts';
 import { pipelines } from './0004-pipelines.ts';
 import { promotionGates } from './0005-promotion-gates.ts';
 import { deployments } from './0006-deployments.ts';
+import { deploymentRevisionVersion } from './0007-deployment-revision-version.ts';
 import type { DialectTypes, MigrationFactory } from './migration-types.ts';
 
 /**
@@ -20,6 +21,7 @@ const migrationList: [string, MigrationFactory][] = [
   ['0004_pipelines', pipelines],
   ['0005_promotion_gates', promotionGates],
   ['0006_deployments', deployments],
+  ['0007_deployment_revision_version', deploymentRevisionVersion],
 ];
 
 function typesFor(dialect: SqlDialectName): DialectTypes {
