@@ -92,7 +92,9 @@ describe.skipIf(skip !== null)('the online store (Redis) going down under load',
     expect(during.find((r) => r.body.feature_status[0]?.route_stats__delay === 'LAST_KNOWN')?.body.predictions).toEqual([7]);
     expect(during.find((r) => r.body.feature_status[0]?.route_stats__delay === 'DEFAULT')?.body.predictions).toEqual([-1]);
     const metrics = await (await fetch(`${keel.url}/metrics`)).text();
-    expect(metrics).toMatch(/keel_predict_degraded_total\{deployment="echo",reason="store_unavailable"\} [1-9]/);
+    expect(metrics).toMatch(
+      /keel_predict_degraded_total\{deployment="echo",model_version="\d+",reason="store_unavailable"\} [1-9]/,
+    );
 
     redis = await ownRedis(port);
     // The restarted Redis is empty (no persistence): recovery shows as non-degraded NOT_FOUND reads.

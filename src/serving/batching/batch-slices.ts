@@ -1,3 +1,4 @@
+import type { BatchTiming } from './batcher-types.ts';
 import type { QueueKey } from './request-queue.ts';
 
 /** One submit() call while it is queued or running. */
@@ -9,6 +10,8 @@ export interface PendingRequest<I, O> extends QueueKey {
   /** Items with results. */
   done: number;
   settled: boolean;
+  /** The submitter's, when it asked when its first batch starts. */
+  readonly timing: BatchTiming | undefined;
   /** Running batches holding some of its items. */
   readonly batches: Set<RunningBatch<I, O>>;
   resolve(outputs: O[]): void;

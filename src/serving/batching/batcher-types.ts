@@ -40,6 +40,17 @@ export interface SubmitOptions {
   priority?: number;
   /** Aborted when the client has gone: queued work is removed, running work's result is discarded. */
   signal?: CancelSignal;
+  /**
+   * Filled in by the batcher when the request's first batch starts, so the caller can split its
+   * wait in the queue from the model run. An object the caller already holds rather than a
+   * callback: the predict path makes no closures per request (docs/adr/0004).
+   */
+  timing?: BatchTiming;
+}
+
+export interface BatchTiming {
+  /** performance.now() when the first batch holding some of the request's items was taken; 0 until then. */
+  startedAt: number;
 }
 
 export interface BatchInfo {

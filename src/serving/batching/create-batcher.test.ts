@@ -54,6 +54,38 @@ describe('createBatcher: packing', () => {
   });
 });
 
+describe('createBatcher: batch start times', () => {
+  it("writes when each request's first batch starts into its timing, split requests included", async () => {
+    const { batcher, runs, timers } = batcherKit({ maxBatchItems: 4 }, true);
+    const first = { startedAt: 0 };
+    const second = { startedAt: 0 };
+    const before = performance.now();
+    void batcher.submit([1, 2, 3], { timing: first });
+    void batcher.submit([4, 5, 6], { timing: second });
+    await timers.advance(0);
+    // Both have items in the running batch: the second is split, and its first slice set the time.
+    expect(runs).toHaveLength(1);
+    expect(first.startedAt).toBeGreaterThanOrEqual(before);
+    expect(second.startedAt).toBe(first.startedAt);
+    const marked = second.startedAt;
+    runs[0]?.finish();
+    await timers.advance(0);
+    expect(runs).toHaveLength(2);
+    // The batch holding the rest of the second request does not move its start.
+    expect(second.startedAt).toBe(marked);
+  });
+
+  it('leaves the timing of a request still queued untouched', async () => {
+    const { batcher, runs, timers } = batcherKit({ maxBatchItems: 2 }, true);
+    void batcher.submit([1, 2]);
+    const queued = { startedAt: 0 };
+    void batcher.submit([3], { timing: queued });
+    await timers.advance(0);
+    expect(runs).toHaveLength(1);
+    expect(queued.startedAt).toBe(0);
+  });
+});
+
 describe('createBatcher: waiting', () => {
   it('fixed policy: the first item waits maxDelayMs, a full batch goes at once', async () => {
     const { batcher, runs, timers } = batcherKit({ adaptive: false, maxDelayMs: 10, maxBatchItems: 4 });

@@ -89,7 +89,7 @@ describe('FeatureFetcher', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('refuses a record whose join key is unusable, without a store call or a breaker failure', async () => {
+  it('leaves out a record whose join key is unusable: listed, never read, no breaker failure', async () => {
     let reads = 0;
     const fetcher = fetcherOver(async () => {
       reads++;
@@ -100,15 +100,68 @@ describe('FeatureFetcher', () => {
     });
     const good = fetcher.read(plan, [{ origin: 'ATL', event_timestamp: '2001-01-21T10:00:00Z' }], {});
     for (let i = 0; i < 5; i++) {
-      await expect(fetcher.read(plan, [{ origin: 42 }], {})).rejects.toMatchObject({
-        code: 'VALIDATION_FAILED',
-        message: expect.stringContaining('records[0].origin must be a string'),
+      expect(await fetcher.read(plan, [{ origin: 42 }], {})).toEqual({
+        values: [{}],
+        statuses: [{}],
+        degraded: null,
+        keyProblems: [{ record: 0, field: 'origin', message: expect.stringContaining('must be a string') }],
       });
     }
     expect(fetcher.breakerState).toBe('closed');
     // The bad records never joined the good request's read, which is served normally.
-    expect(await good).toMatchObject({ values: [{ trips__delay: 1 }], degraded: null });
+    expect(await good).toMatchObject({ values: [{ trips__delay: 1 }], degraded: null, keyProblems: [] });
     expect(reads).toBe(1);
+  });
+
+  it("reads a request's usable records and lists the others, each in its own place", async () => {
+    const asked: string[][] = [];
+    const fetcher = fetcherOver(async (...args: unknown[]) => {
+      const entities = args[1] as { origin: string }[];
+      asked.push(entities.map((e) => e.origin));
+      return {
+        features: ['trips__delay'],
+        rows: entities.map((e) => ({ values: [e.origin.length], statuses: ['PRESENT'], eventTimes: [1] })),
+      };
+    });
+    const at = '2001-01-21T10:00:00Z';
+    const got = await fetcher.read(
+      plan,
+      [{ origin: null, event_timestamp: at }, { origin: 'BOSTON', event_timestamp: at }, { event_timestamp: at }],
+      {},
+    );
+    expect(asked).toEqual([['BOSTON']]);
+    expect(got.values).toEqual([{}, { trips__delay: 6, hour: 10 }, {}]);
+    expect(got.statuses).toEqual([{}, { trips__delay: 'PRESENT', hour: 'PRESENT' }, {}]);
+    expect(got.keyProblems.map((p) => [p.record, p.field])).toEqual([
+      [0, 'origin'],
+      [2, 'origin'],
+    ]);
+  });
+
+  it('falls back to the declared default, not a last-known null, for an entity the store did not have', async () => {
+    let up = true;
+    const fetcher = fetcherOver(async () => {
+      if (!up) throw new Error('store down');
+      return { features: ['trips__delay'], rows: [{ values: [null], statuses: ['NOT_FOUND'], eventTimes: [null] }] };
+    });
+    const xyz = { origin: 'XYZ', event_timestamp: '2001-01-21T10:00:00Z' };
+    expect(await fetcher.read(plan, [xyz], { trips__delay: -1 })).toMatchObject({
+      values: [{ trips__delay: null }],
+      statuses: [{ trips__delay: 'NOT_FOUND' }],
+      degraded: null,
+    });
+    up = false;
+    expect(await fetcher.read(plan, [xyz], { trips__delay: -1 })).toMatchObject({
+      values: [{ trips__delay: -1, hour: 10 }],
+      statuses: [{ trips__delay: 'DEFAULT', hour: 'PRESENT' }],
+      degraded: 'store_unavailable',
+    });
+    // Without a default, the answer says the value is missing, as the store last did: not LAST_KNOWN.
+    expect(await fetcher.read(plan, [xyz], {})).toMatchObject({
+      values: [{ trips__delay: null }],
+      statuses: [{ trips__delay: 'NOT_FOUND' }],
+      degraded: 'store_unavailable',
+    });
   });
 
   it('runs transforms per caller: one that throws on a request fails that request alone, not the store read', async () => {

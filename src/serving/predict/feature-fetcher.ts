@@ -18,7 +18,7 @@ import {
   requestTimeOutputs,
   storedOutputs,
 } from '../../features/index.ts';
-import { type FieldProblem, invalidFields } from './model-inputs.ts';
+import type { FieldProblem } from './model-inputs.ts';
 
 export type ServedStatus = FeatureStatus | 'LAST_KNOWN' | 'DEFAULT';
 type Value = number | string | boolean | null;
@@ -29,7 +29,15 @@ export interface FetchedFeatures {
   statuses: Record<string, ServedStatus>[];
   /** Why values did not come from the store, when they did not. */
   degraded: 'store_unavailable' | null;
+  /**
+   * Records whose join key is unusable, one problem per record and key. Such a record is not
+   * read: its values and statuses are empty, and the caller is to refuse it (with whatever else
+   * is wrong with the request, so one 400 lists every problem).
+   */
+  keyProblems: readonly FieldProblem[];
 }
+
+const noProblems: readonly FieldProblem[] = Object.freeze([]);
 
 export interface FeatureFetcherOptions {
   timeoutMs: number;
@@ -81,20 +89,41 @@ function entityOf(plan: ReadPlan, r: Record<string, unknown>): string {
   return `${plan.service}\u0000${plan.joinKeys.map((k) => String(r[k])).join('\u0000')}`;
 }
 
-/** Every record's unusable join key, per view (one problem per record and key). */
-function joinKeyProblems(plan: ReadPlan, records: Record<string, unknown>[]): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  records.forEach((r, i) => {
-    const seen = new Set<string>();
+/**
+ * Every record's unusable join key, per view (one problem per record and key). Returns the
+ * shared empty list when all are usable: this runs on every request, and nothing is allocated then.
+ */
+function joinKeyProblems(plan: ReadPlan, records: Record<string, unknown>[]): readonly FieldProblem[] {
+  let problems: FieldProblem[] | null = null;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as Record<string, unknown>;
+    const first = problems?.length ?? 0;
     for (const { view } of plan.views) {
       const p = joinKeyProblem(r, view);
-      if (p && !seen.has(p.key)) {
-        seen.add(p.key);
-        problems.push({ record: i, field: p.key, message: `${p.message} (a join key of feature view '${view.name}')` });
-      }
+      if (!p) continue;
+      problems ??= [];
+      // Views sharing a key would report it once each; the record's problem is listed once.
+      let seen = false;
+      for (let k = first; k < problems.length; k++) if ((problems[k] as FieldProblem).field === p.key) seen = true;
+      if (!seen) problems.push({ record: i, field: p.key, message: `${p.message} (a join key of feature view '${view.name}')` });
     }
-  });
-  return problems;
+  }
+  return problems ?? noProblems;
+}
+
+/** The fetched features of `read`'s usable records, spread back over all of them (unread ones empty). */
+function spreadBack(fetched: FetchedFeatures, unread: Set<number>, keyProblems: readonly FieldProblem[]): FetchedFeatures {
+  const values: Record<string, Value>[] = [];
+  const statuses: Record<string, ServedStatus>[] = [];
+  const total = fetched.values.length + unread.size;
+  let next = 0;
+  for (let i = 0; i < total; i++) {
+    const bad = unread.has(i);
+    values.push(bad ? {} : (fetched.values[next] as Record<string, Value>));
+    statuses.push(bad ? {} : (fetched.statuses[next] as Record<string, ServedStatus>));
+    if (!bad) next++;
+  }
+  return { values, statuses, degraded: fetched.degraded, keyProblems };
 }
 
 /**
@@ -105,7 +134,8 @@ function joinKeyProblems(plan: ReadPlan, records: Record<string, unknown>[]): Fi
 export class FeatureFetcher {
   private readonly policy;
   private readonly breaker;
-  private readonly lastKnown = new Map<string, { values: Record<string, Value> }>();
+  /** Statuses too: a value the store said it did not have is no value to fall back on. */
+  private readonly lastKnown = new Map<string, { values: Record<string, Value>; statuses: Record<string, ServedStatus> }>();
   /** Reads waiting for this turn's store call, by plan. */
   private readonly groups = new Map<ReadPlan, ReadGroup>();
   private flushQueued = false;
@@ -139,12 +169,22 @@ export class FeatureFetcher {
    * Reads the plan's features for the records. Reads for the same plan made in one event-loop
    * turn (the requests that arrived together) share one store call, one timeout and one breaker
    * outcome; each caller gets its own records' values back. A record whose join key is missing
-   * or of the wrong type is refused (VALIDATION_FAILED) before any read, so bad input never
-   * counts as a store failure or degrades another request.
+   * or of the wrong type is left out of the read and listed in `keyProblems`, so bad input never
+   * reaches the store, counts as a store failure or degrades another request, and the caller can
+   * still report the rest of what is wrong with the request.
    */
   read(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): Promise<FetchedFeatures> {
-    const problems = joinKeyProblems(plan, records);
-    if (problems.length > 0) return Promise.reject(invalidFields(problems));
+    const keyProblems = joinKeyProblems(plan, records);
+    if (keyProblems.length === 0) return this.enqueue(plan, records, defaults);
+    const unread = new Set(keyProblems.map((p) => p.record));
+    const usable = records.filter((_, i) => !unread.has(i));
+    const none: FetchedFeatures = { values: [], statuses: [], degraded: null, keyProblems: noProblems };
+    const read = usable.length > 0 ? this.enqueue(plan, usable, defaults) : Promise.resolve(none);
+    return read.then((fetched) => spreadBack(fetched, unread, keyProblems));
+  }
+
+  /** Joins this turn's read of the plan. */
+  private enqueue(plan: ReadPlan, records: Record<string, unknown>[], defaults: Record<string, Value>): Promise<FetchedFeatures> {
     return new Promise((resolve, reject) => {
       let group = this.groups.get(plan);
       if (!group) {
@@ -197,7 +237,7 @@ export class FeatureFetcher {
         }
         values[r] = v;
         statuses[r] = st;
-        this.remember(entityOf(plan, group.records[r] as Record<string, unknown>), v);
+        this.remember(entityOf(plan, group.records[r] as Record<string, unknown>), v, st);
       }
     }
     for (const w of group.waiters) {
@@ -205,7 +245,7 @@ export class FeatureFetcher {
         const to = w.from + w.records.length;
         const fetched: FetchedFeatures =
           values && statuses
-            ? { values: values.slice(w.from, to), statuses: statuses.slice(w.from, to), degraded: null }
+            ? { values: values.slice(w.from, to), statuses: statuses.slice(w.from, to), degraded: null, keyProblems: noProblems }
             : this.fallback(plan, w.records, w.defaults);
         // In place: the remembered last-known values then carry transform outputs too, which the
         // fallback never reads (it takes stored features only).
@@ -227,20 +267,31 @@ export class FeatureFetcher {
       const v: Record<string, Value> = {};
       const s: Record<string, ServedStatus> = {};
       for (const f of stored) {
-        const remembered = known !== undefined && f in known.values;
-        v[f] = remembered ? (known.values[f] ?? null) : (defaults[f] ?? null);
-        s[f] = remembered ? 'LAST_KNOWN' : 'DEFAULT';
+        const was = known?.statuses[f];
+        if (was === 'PRESENT') {
+          v[f] = (known as { values: Record<string, Value> }).values[f] ?? null;
+          s[f] = 'LAST_KNOWN';
+        } else if (was === undefined || defaults[f] !== undefined) {
+          // Never read, or last read as missing (NOT_FOUND, OUTSIDE_MAX_AGE): a remembered
+          // absence is no value, so the declared default stands in, as for an unknown entity.
+          v[f] = defaults[f] ?? null;
+          s[f] = 'DEFAULT';
+        } else {
+          // Missing last time and no default declared: say so rather than call null a last-known value.
+          v[f] = null;
+          s[f] = was;
+        }
       }
       values.push(v);
       statuses.push(s);
     }
-    return { values, statuses, degraded: 'store_unavailable' };
+    return { values, statuses, degraded: 'store_unavailable', keyProblems: noProblems };
   }
 
   /** A bounded map in insertion order: re-inserting moves an entity to the young end. */
-  private remember(key: string, values: Record<string, Value>): void {
+  private remember(key: string, values: Record<string, Value>, statuses: Record<string, ServedStatus>): void {
     this.lastKnown.delete(key);
-    this.lastKnown.set(key, { values });
+    this.lastKnown.set(key, { values, statuses });
     if (this.lastKnown.size > this.opts.lastKnownEntries) {
       const oldest = this.lastKnown.keys().next().value;
       if (oldest !== undefined) this.lastKnown.delete(oldest);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../../auth/index.ts';
 import { AppError, type CancelSignal, type Clock, type Logger } from '../../core/index.ts';
-import { type Batcher, createBatcher } from '../batching/index.ts';
+import { type Batcher, createBatcher, type SubmitOptions } from '../batching/index.ts';
 import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
-import type { FeatureFetcher, ServedStatus } from './feature-fetcher.ts';
-import { assembleInputs, feedsFor, type InputRow, invalidFields, rowsOf } from './model-inputs.ts';
-import type { PredictMetrics } from './predict-metrics.ts';
+import type { FeatureFetcher, FetchedFeatures, ServedStatus } from './feature-fetcher.ts';
+import { assembleInputs, type FieldProblem, feedsFor, type InputRow, invalidFields, rowsOf } from './model-inputs.ts';
+import { type PredictMetrics, UNRESOLVED_DEPLOYMENT } from './predict-metrics.ts';
 import { PredictionCache } from './prediction-cache.ts';
 import type { Route, RouteTable } from './route-table.ts';
 import { TokenBuckets } from './token-buckets.ts';
@@ -43,10 +43,14 @@ export interface PredictDeps {
 
 type Outputs = Record<string, unknown>;
 
+type Stage = 'features' | 'queue' | 'inference' | 'log' | 'total';
+type DegradedReason = NonNullable<FetchedFeatures['degraded']>;
+
 interface Labels {
   base: { deployment: string; model_version: string };
   ok: { deployment: string; model_version: string; code: string };
-  stages: Record<'features' | 'inference' | 'log' | 'total', { deployment: string; model_version: string; stage: string }>;
+  stages: Record<Stage, { deployment: string; model_version: string; stage: string }>;
+  degraded: Record<DegradedReason, { deployment: string; model_version: string; reason: string }>;
 }
 
 const canonical = (row: InputRow) =>
@@ -66,6 +70,8 @@ export class PredictService {
   private readonly caches = new Map<string, PredictionCache>();
   private readonly limits = new TokenBuckets();
   private readonly labels = new Map<string, Labels>();
+  /** Errors `predict` has counted, so the route's error hook does not count them again. */
+  private readonly counted = new WeakSet<object>();
   private readonly random: () => number;
 
   constructor(private readonly deps: PredictDeps) {
@@ -73,29 +79,56 @@ export class PredictService {
   }
 
   async predict(actor: Principal, projectId: string, deployment: string, req: PredictRequest): Promise<PredictResponse> {
-    authorize(actor, 'serving:predict', projectId);
     const started = this.deps.clock.now();
     const t0 = performance.now();
-    const route = await this.deps.routes.get(projectId, deployment);
-    const labels = this.labelsFor(deployment, route.model.version);
-    const limit = route.deployment.spec.options.rateLimit;
-    if (limit) {
-      const wait = this.limits.take(`${route.deployment.id}\u0000${actor.id}`, limit.perSecond, limit.burst, started);
-      if (wait > 0) {
-        this.deps.metrics.requests.inc({ ...labels.base, code: 'RATE_LIMITED' });
-        throw new AppError('RATE_LIMITED', `more than ${limit.perSecond} requests/s for this key on deployment '${deployment}'`, {
-          retryAfterMs: wait,
-        });
-      }
-    }
+    // Every outcome is counted, the refusals before the route is known included (forbidden, unknown deployment).
+    let labels: Labels | null = null;
     try {
+      authorize(actor, 'serving:predict', projectId);
+      const route = await this.deps.routes.get(projectId, deployment);
+      labels = this.labelsFor(deployment, route.model.version);
+      const limit = route.deployment.spec.options.rateLimit;
+      if (limit) {
+        const wait = this.limits.take(`${route.deployment.id}\u0000${actor.id}`, limit.perSecond, limit.burst, started);
+        if (wait > 0) {
+          const message = `more than ${limit.perSecond} requests/s for this key on deployment '${deployment}'`;
+          throw new AppError('RATE_LIMITED', message, { retryAfterMs: wait });
+        }
+      }
       const res = await this.run(route, req, started, t0, labels);
       this.deps.metrics.requests.inc(labels.ok);
       return res;
     } catch (e) {
-      this.deps.metrics.requests.inc({ ...labels.base, code: e instanceof AppError ? e.code : 'INTERNAL' });
+      this.deps.metrics.requests.inc({
+        ...(labels?.base ?? this.unresolvedLabels(deployment)),
+        code: e instanceof AppError ? e.code : 'INTERNAL',
+      });
+      if (typeof e === 'object' && e !== null) this.counted.add(e);
       throw e;
     }
+  }
+
+  /** Whether `predict` threw (and so counted) this error. */
+  hasCounted(error: unknown): boolean {
+    return typeof error === 'object' && error !== null && this.counted.has(error);
+  }
+
+  /**
+   * Counts a predict request refused before `predict` ran (an invalid body, malformed JSON, a
+   * failed authentication), with the code its answer carries.
+   */
+  countRefused(deployment: string, code: string): void {
+    this.deps.metrics.requests.inc({ ...this.unresolvedLabels(deployment), code });
+  }
+
+  /**
+   * Labels of a request whose route was not resolved: no model version, and the deployment's name
+   * only if the gateway serves a deployment of that name, so names made up by clients (every
+   * 404, say) all go to one series instead of adding one each.
+   */
+  private unresolvedLabels(deployment: string): { deployment: string; model_version: string } {
+    const known = this.deps.routes.list().some((r) => r.deployment.name === deployment);
+    return { deployment: known ? deployment : UNRESOLVED_DEPLOYMENT, model_version: '' };
   }
 
   /** The label sets of a deployment's series, made once rather than spread on every request. */
@@ -108,7 +141,14 @@ export class PredictService {
       labels = {
         base,
         ok: { ...base, code: 'ok' },
-        stages: { features: stage('features'), inference: stage('inference'), log: stage('log'), total: stage('total') },
+        stages: {
+          features: stage('features'),
+          queue: stage('queue'),
+          inference: stage('inference'),
+          log: stage('log'),
+          total: stage('total'),
+        },
+        degraded: { store_unavailable: { ...base, reason: 'store_unavailable' } },
       };
       if (this.labels.size > 10_000) this.labels.clear();
       this.labels.set(key, labels);
@@ -131,9 +171,9 @@ export class PredictService {
     const tf = performance.now();
     const fetched = route.features
       ? await this.deps.fetcher.read(route.features.plan, records, opts.featureDefaults)
-      : { values: records.map(() => ({})), statuses: records.map(() => ({})), degraded: null };
+      : { values: records.map(() => ({})), statuses: records.map(() => ({})), degraded: null, keyProblems: [] };
     this.observe(labels, 'features', tf);
-    if (fetched.degraded) this.deps.metrics.degraded.inc({ deployment: labels.base.deployment, reason: fetched.degraded });
+    if (fetched.degraded) this.deps.metrics.degraded.inc(labels.degraded[fetched.degraded]);
 
     const { rows, problems } = assembleInputs(route.model.signature.inputs, records, fetched.values);
     if (route.contract) {
@@ -142,15 +182,22 @@ export class PredictService {
         for (const e of errors) problems.push({ record: i, field: e.field, message: e.message.replace(`${e.field} `, '') });
       });
     }
+    if (fetched.keyProblems.length > 0) throw invalidFields(withKeyProblems(route, fetched.keyProblems, problems));
     if (problems.length > 0) throw invalidFields(problems);
 
     const tq = performance.now();
+    // The batcher marks when the rows' first batch starts: before it is the queue, after it the model run.
+    const timing = { startedAt: 0 };
     const outputs = await this.infer(route, rows, {
       deadline,
+      timing,
       ...(req.priority !== undefined ? { priority: req.priority } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     });
-    this.observe(labels, 'inference', tq);
+    // No batch at all (every row from the prediction cache): nothing queued.
+    const ti = timing.startedAt > 0 ? timing.startedAt : tq;
+    this.deps.metrics.stage.observe(labels.stages.queue, (ti - tq) / 1000);
+    this.observe(labels, 'inference', ti);
 
     const requestId = randomUUID();
     const response = shape(requestId, route, outputs, fetched.statuses, fetched.degraded !== null);
@@ -185,12 +232,12 @@ export class PredictService {
     return response;
   }
 
-  private observe(labels: Labels, stage: keyof Labels['stages'], since: number): void {
+  private observe(labels: Labels, stage: Stage, since: number): void {
     this.deps.metrics.stage.observe(labels.stages[stage], (performance.now() - since) / 1000);
   }
 
   /** Rows through the prediction cache (when enabled) and the model's batcher. */
-  private async infer(route: Route, rows: InputRow[], submit: { deadline: number; priority?: number; signal?: CancelSignal }) {
+  private async infer(route: Route, rows: InputRow[], submit: SubmitOptions) {
     if (!route.deployment.spec.options.cache.enabled) return this.batcherFor(route).submit(rows, submit);
     const cache = this.cacheFor(route);
     const now = this.deps.clock.now();
@@ -244,10 +291,11 @@ export class PredictService {
           // A batch serves every deployment of this model file: its timings are per model, not per deployment.
           this.deps.metrics.batchSeconds.observe({ model, part: 'queue' }, info.waitMs / 1000);
           this.deps.metrics.batchSeconds.observe({ model, part: 'run' }, info.runMs / 1000);
-          this.deps.metrics.queueRows.set({ model }, this.batchers.get(key)?.stats().queuedItems ?? 0);
         },
       });
       this.batchers.set(key, batcher);
+      const created = batcher;
+      this.deps.metrics.watchQueue(model, () => created.stats().queuedItems);
     }
     return batcher;
   }
@@ -256,6 +304,26 @@ export class PredictService {
   async close(): Promise<void> {
     await Promise.allSettled([...this.batchers.values()].map((b) => b.close()));
   }
+}
+
+/**
+ * One list of a request's problems: the unusable join keys, then, per record, the rest. A record
+ * whose key was unusable was not read, so problems about its features (missing, or failing the
+ * contract for want of them) and repeats of its key problem are dropped: they would be noise.
+ */
+function withKeyProblems(route: Route, keyProblems: readonly FieldProblem[], problems: FieldProblem[]): FieldProblem[] {
+  const unread = new Map<number, Set<string>>();
+  for (const p of keyProblems) {
+    let fields = unread.get(p.record);
+    if (!fields) {
+      fields = new Set(route.features?.plan.outputs);
+      unread.set(p.record, fields);
+    }
+    fields.add(p.field);
+  }
+  const rest = problems.filter((p) => !unread.get(p.record)?.has(p.field));
+  // Stable: within a record, its key problems come first.
+  return [...keyProblems, ...rest].sort((a, b) => a.record - b.record);
 }
 
 function shape(
