@@ -119,7 +119,8 @@ describe('POST /v1/deployments/{name}/predict', () => {
     expect((await predict({ record: flight('ATL', 'ORD') })).status).toBe(200);
     const back = await admin.deployments.rollback('delay');
     expect(back.revision).toBe(3);
-    expect(back.spec.ref).toEqual({ alias: 'candidate' });
+    // Revision 1 followed `candidate`: rollback pins the version it served, with its options.
+    expect(back).toMatchObject({ version, spec: { ref: { version }, options: { timeoutMs: 2000 } } });
     const shown = await admin.deployments.get('delay');
     expect(shown.revisions?.map((r) => r.reason)).toEqual(['rollback to revision 1', '', 'first']);
     await expect(admin.deployments.deploy('delay', { model: 'flights-delay', ref: { version: 999 } })).rejects.toMatchObject({
@@ -150,27 +151,45 @@ describe('POST /v1/deployments/{name}/predict', () => {
     expect((await runCli(['predict', 'delay', '--data', 'not json'], env)).code).toBe(2);
   });
 
-  it('scores a Parquet file in batch through the same path (keel score), rows in order', async () => {
+  it('scores a Parquet file in batch through the same path (keel score), rows in order, a bad row marked', async () => {
     const engine = await createAnalyticsEngine({ threads: 1 });
     try {
       const input = join(keel.dataDir, 'to-score.parquet');
       const output = join(keel.dataDir, 'scored.parquet');
-      await engine.run(`COPY (SELECT origin, destination, date AS event_timestamp, delay FROM read_parquet('${join(keel.dataDir, 'imports', 'flights-jan.parquet')}')
-        WHERE date >= '2001-01-21' ORDER BY date, origin, destination LIMIT 1200) TO '${input}' (FORMAT parquet)`);
+      // Row 600 has no origin (a join key of the feature service): that row fails, not the job.
+      await engine.run(`COPY (SELECT CASE WHEN n = 600 THEN NULL ELSE origin END AS origin, destination, event_timestamp, delay
+        FROM (SELECT origin, destination, date AS event_timestamp, delay, row_number() OVER (ORDER BY date, origin, destination) - 1 AS n
+          FROM read_parquet('${join(keel.dataDir, 'imports', 'flights-jan.parquet')}') WHERE date >= '2001-01-21')
+        WHERE n < 1200 ORDER BY n) TO '${input}' (FORMAT parquet)`);
       const res = await runCli(
         ['score', '--deployment', 'delay', '--input', input, '--output', output, '--json'],
         { url: keel.url, key: predictorKey },
         120_000,
       );
       expect(res.stderr).toBe('');
-      expect(JSON.parse(res.stdout)).toMatchObject({ rows: 1200 });
-      const scored = await engine.all<{ origin: string; destination: string; event_timestamp: Date; probability: number }>(
-        `SELECT origin, destination, event_timestamp, probability FROM read_parquet('${output}')`,
-      );
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout)).toMatchObject({
+        rows: 1200,
+        scored: 1199,
+        failed: 1,
+        errors: [{ row: 600, code: 'VALIDATION_FAILED' }],
+      });
+      const scored = await engine.all<{
+        origin: string | null;
+        destination: string;
+        event_timestamp: Date;
+        probability: number | null;
+        error: { code: string; message: string } | null;
+      }>(`SELECT origin, destination, event_timestamp, probability, error FROM read_parquet('${output}')`);
       expect(scored).toHaveLength(1200);
-      for (const i of [0, 599, 1199]) {
+      expect(scored[600]).toMatchObject({ origin: null, probability: null, error: { code: 'VALIDATION_FAILED' } });
+      expect(scored[600]?.error?.message).toMatch(/^origin /);
+      expect(scored.filter((r) => r.error !== null)).toHaveLength(1);
+      for (const i of [0, 599, 601, 1199]) {
         const row = scored[i] as (typeof scored)[number];
-        const online = await predict({ record: flight(row.origin, row.destination, row.event_timestamp.toISOString()) });
+        const online = await predict({
+          record: flight(row.origin as string, row.destination, row.event_timestamp.toISOString()),
+        });
         expect(row.probability).toBeCloseTo((online.body.probabilities as number[])[0] as number, 6);
       }
     } finally {
