@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { AppError } from '../core/index.ts';
 import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
@@ -33,7 +34,8 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger, bindings, opts),
     requestIdHeader: 'x-request-id',
-    return503OnClosing: true,
+    // Refused below instead, with Keel's error body (stable code) and Retry-After.
+    return503OnClosing: false,
     forceCloseConnections: false,
     // Above every name and key the schemas allow (≤ 250 chars, ×3 when percent-encoded); the default 100 refused valid names.
     routerOptions: { maxParamLength: 1024 },
@@ -52,6 +54,19 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
   // Binary bodies (artifacts, model files) arrive as a stream for the route to pipe onward.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   installInputGuards(app);
+
+  // Requests that still reach a closing server (a keep-alive connection, pipelining) are answered
+  // 503 UNAVAILABLE with Retry-After and the connection closed, as a load balancer expects.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_req, reply, done) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close');
+    done(new AppError('UNAVAILABLE', 'the server is shutting down; retry on another instance', { retryAfterMs: 1_000 }));
+  });
 
   // Callback-style hooks on every request: an async hook costs a promise and a microtask each.
   app.addHook('onResponse', (req, reply, done) => {

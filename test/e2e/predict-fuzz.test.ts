@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeelClient } from '../../src/client/index.ts';
+import type { KeelClient } from '../../src/client/index.ts';
 import { seededRandom } from '../../src/core/index.ts';
-import { deployLinearModel, postPredict } from '../helpers/serving-fixtures.ts';
-import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
+import { postPredict, startLinearKeel } from '../helpers/serving-fixtures.ts';
+import type { TestKeel } from '../helpers/test-keel.ts';
 
 const seed = Number(process.env.KEEL_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -71,9 +71,7 @@ describe(`predict fuzz (seed ${seed}; rerun with KEEL_FUZZ_SEED)`, () => {
   let predictorKey: string;
 
   beforeAll(async () => {
-    keel = await startTestKeel();
-    admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
-    ({ predictorKey } = await deployLinearModel(admin));
+    ({ keel, admin, predictorKey } = await startLinearKeel());
   });
   afterAll(async () => keel?.dispose());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeelClient } from '../../src/client/index.ts';
-import { deployLinearModel, postPredict } from '../helpers/serving-fixtures.ts';
-import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
+import type { KeelClient } from '../../src/client/index.ts';
+import { postPredict, startLinearKeel } from '../helpers/serving-fixtures.ts';
+import type { TestKeel } from '../helpers/test-keel.ts';
 
 describe('predict limits: rate limits and load shedding', () => {
   let keel: TestKeel;
@@ -9,9 +9,7 @@ describe('predict limits: rate limits and load shedding', () => {
   let predictorKey: string;
 
   beforeAll(async () => {
-    keel = await startTestKeel();
-    admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
-    ({ predictorKey } = await deployLinearModel(admin));
+    ({ keel, admin, predictorKey } = await startLinearKeel());
   });
   afterAll(async () => keel?.dispose());
 
@@ -93,9 +91,8 @@ describe('the prediction cache', () => {
   let predictorKey: string;
 
   beforeAll(async () => {
-    keel = await startTestKeel();
-    const admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
-    ({ predictorKey } = await deployLinearModel(admin));
+    let admin: KeelClient;
+    ({ keel, admin, predictorKey } = await startLinearKeel());
     await admin.deployments.deploy('lin', { model: 'lin', ref: { alias: 'champion' }, options: { cache: { enabled: true } } });
   });
   afterAll(async () => keel?.dispose());

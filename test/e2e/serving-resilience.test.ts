@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeelClient } from '../../src/client/index.ts';
 import { type KeelProcess, spawnKeel } from '../helpers/server-process.ts';
-import { deployLinearModel, linearProbability, postPredict } from '../helpers/serving-fixtures.ts';
+import { deployLinearModel, linearProbability, postPredict, startLinearKeel } from '../helpers/serving-fixtures.ts';
 import { createTestPostgresDatabase, postgresSkipReason } from '../helpers/sql-backends.ts';
-import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
+import type { TestKeel } from '../helpers/test-keel.ts';
 
 const skip = await postgresSkipReason();
 
@@ -47,8 +47,7 @@ describe.skipIf(skip !== null)('serving while the metadata database is unreachab
     proxy = await cuttableProxy(db.port);
     const url = new URL(db.url);
     url.port = String(proxy.port);
-    keel = await startTestKeel({ postgresUrl: url.toString() });
-    ({ predictorKey } = await deployLinearModel(new KeelClient({ url: keel.url, apiKey: keel.adminKey as string })));
+    ({ keel, predictorKey } = await startLinearKeel({ postgresUrl: url.toString() }));
   }, 60_000);
   afterAll(async () => {
     await keel?.dispose();
@@ -75,6 +74,105 @@ describe.skipIf(skip !== null)('serving while the metadata database is unreachab
     }
     expect(statuses).toEqual(statuses.map(() => 200));
   }, 60_000);
+});
+
+/**
+ * A TCP proxy to Postgres that can turn into a black hole, as a network split does: connections
+ * stay open and new ones are accepted, but no byte crosses either way, so nothing fails fast.
+ */
+async function blackHoleProxy(targetPort: number) {
+  const sockets = new Set<net.Socket>();
+  let holed = false;
+  const track = (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  };
+  const server = net.createServer((client) => {
+    track(client);
+    if (holed) return;
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    track(upstream);
+    client.on('data', (d) => void (holed || upstream.write(d)));
+    upstream.on('data', (d) => void (holed || client.write(d)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    swallow: () => {
+      holed = true;
+    },
+    /** Closes everything, so the server's pool can end (a black-holed client would wait forever for its goodbye). */
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+describe.skipIf(skip !== null)('serving while the metadata database silently drops every packet', () => {
+  let keel: TestKeel;
+  let db: Awaited<ReturnType<typeof createTestPostgresDatabase>>;
+  let proxy: Awaited<ReturnType<typeof blackHoleProxy>>;
+  let predictorKey: string;
+  let unusedKey: string;
+
+  beforeAll(async () => {
+    db = await createTestPostgresDatabase();
+    proxy = await blackHoleProxy(db.port);
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    let admin: KeelClient;
+    ({ keel, admin, predictorKey } = await startLinearKeel({ postgresUrl: url.toString() }));
+    unusedKey = (await admin.createKey({ role: 'predictor', name: 'never-presented' })).key;
+    // Open several pool connections, so the refreshes after the split land on established
+    // connections (which never answer) rather than on new ones (which time out connecting).
+    await Promise.all(Array.from({ length: 10 }, () => admin.listKeys()));
+  }, 60_000);
+  afterAll(async () => {
+    await proxy?.close();
+    await keel?.dispose();
+    await db?.drop();
+  });
+
+  /** Status of one call, or 'hung' when the generous client deadline passes first (a hang, not slowness). */
+  const call = async (path: string, key: string, body: unknown): Promise<number | 'hung'> => {
+    try {
+      const res = await fetch(`${keel.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(20_000),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (e) {
+      if ((e as Error).name === 'TimeoutError') return 'hung';
+      throw e;
+    }
+  };
+  const predict = (key = predictorKey) => call('/v1/deployments/lin/predict', key, { record: { x: [1, 2] } });
+  const infer = () =>
+    call('/v2/models/lin/infer', predictorKey, { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] });
+
+  it('keeps answering predict and OIP infer from memory past every cache expiry, and never hangs', async () => {
+    expect([await predict(), await infer()]).toEqual([200, 200]);
+    proxy.swallow();
+    // A key the gateway never saw can only be checked by the database: a 503 once its query times out.
+    const unseen = predict(unusedKey);
+    // Past the key cache (5 s) and several model-resolution and route refreshes (2 s).
+    const statuses: (number | 'hung')[] = [];
+    const until = Date.now() + 8_000;
+    while (Date.now() < until) {
+      const answers = await Promise.all([predict(), infer()]);
+      statuses.push(...answers);
+      if (answers.some((s) => s !== 200)) break;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    expect(statuses).toEqual(statuses.map(() => 200));
+    expect(await unseen).toBe(503);
+  }, 90_000);
 });
 
 describe('a gateway SIGKILLed under load', () => {

@@ -7,8 +7,8 @@ import { KeelClient } from '../../src/client/index.ts';
 import { AppError } from '../../src/core/index.ts';
 import { StreamScorer, type StreamScorerOptions } from '../../src/serving/index.ts';
 import { natsSkipReason, testNatsUrl } from '../helpers/nats.ts';
-import { deployLinearModel, linearProbability } from '../helpers/serving-fixtures.ts';
-import { startTestKeel, type TestKeel } from '../helpers/test-keel.ts';
+import { linearProbability, startLinearKeel } from '../helpers/serving-fixtures.ts';
+import type { TestKeel } from '../helpers/test-keel.ts';
 
 const skip = await natsSkipReason();
 
@@ -25,9 +25,8 @@ describe.skipIf(skip !== null)('streaming scoring over NATS JetStream', () => {
   };
 
   beforeAll(async () => {
-    keel = await startTestKeel();
-    const admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
-    const { predictorKey } = await deployLinearModel(admin);
+    let predictorKey: string;
+    ({ keel, predictorKey } = await startLinearKeel());
     predictor = new KeelClient({ url: keel.url, apiKey: predictorKey });
     nc = await connect({ servers: testNatsUrl });
   });

@@ -1,8 +1,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KeelClient } from '../../src/client/index.ts';
+import { KeelClient } from '../../src/client/index.ts';
 import { buildLinearModel } from '../../src/registry/index.ts';
+import { startTestKeel, type TestKeel } from './test-keel.ts';
 
 /**
  * A deployment `lin` of a linear model with no feature service (inputs come from the record:
@@ -19,6 +20,16 @@ export async function deployLinearModel(admin: KeelClient): Promise<{ predictorK
   await admin.setAlias({ model: 'lin', alias: 'champion', version: v.version, reason: 'serving test' });
   await admin.deployments.deploy('lin', { model: 'lin', ref: { alias: 'champion' } });
   return { predictorKey: (await admin.createKey({ role: 'predictor', name: 'gateway' })).key };
+}
+
+/** A test Keel with `lin` deployed: the server, an admin client and a predictor key. */
+export async function startLinearKeel(
+  opts: Parameters<typeof startTestKeel>[0] = {},
+): Promise<{ keel: TestKeel; admin: KeelClient; predictorKey: string }> {
+  const keel = await startTestKeel(opts);
+  const admin = new KeelClient({ url: keel.url, apiKey: keel.adminKey as string });
+  const { predictorKey } = await deployLinearModel(admin);
+  return { keel, admin, predictorKey };
 }
 
 /** What `lin` should answer for x. */

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, CancelToken } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { installAuthHook, principalOf, projectIdOf } from '../auth-hook.ts';
+import { toErrorResponse } from '../error-handler.ts';
+import { cancelOnClose } from './client-gone.ts';
 
 const record = z.record(z.string().max(256), z.unknown());
 
@@ -14,6 +15,13 @@ const record = z.record(z.string().max(256), z.unknown());
 export function predictRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     installAuthHook(app, ctx);
+    // Requests refused before the predict service sees them (authentication, malformed JSON, a body
+    // the schema rejects) count in keel_predict_requests_total too, under the code they are answered with.
+    app.addHook('onError', async (req, _reply, error) => {
+      if (ctx.predict.hasCounted(error)) return;
+      const name = (req.params as { name?: unknown } | undefined)?.name;
+      ctx.predict.countRefused(typeof name === 'string' ? name : '', toErrorResponse(error).body.error.code);
+    });
     app.post(
       '/deployments/:name/predict',
       {
@@ -38,13 +46,8 @@ export function predictRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        // Work for a client that went away is dropped from the batch queue. The response's 'close'
-        // (not the request's, which fires as soon as the body has been read) tells: before the
-        // answer is written out, it means the connection is gone.
-        const gone = new CancelToken();
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) gone.cancel(new AppError('CLIENT_CLOSED', 'the client closed the connection'));
-        });
+        // Work for a client that went away is dropped from the batch queue.
+        const gone = cancelOnClose(reply.raw);
         const body = req.body;
         const res = await ctx.predict.predict(principalOf(req), await projectIdOf(ctx, req.query.project), req.params.name, {
           records: body.records ?? [body.record as Record<string, unknown>],
