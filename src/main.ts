@@ -110,6 +110,7 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     await chmod(adminKeyPath, 0o600);
   }
 
+  const metrics = createApiMetrics();
   const serving = createServing({
     config: config.serving,
     registry,
@@ -117,12 +118,12 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     blobs,
     clock,
     logger,
+    metrics: metrics.registry,
   });
   // The serving runtime shares this process: a switch loads and warms its target here before the pointer moves.
   const deployments = new DeploymentService(tx, registry, bus, clock, {
     load: (v) => serving.models.load({ digest: v.artifactDigest, size: v.artifactSize, signature: v.manifest.signature }),
   });
-  const metrics = createApiMetrics();
   const predictPath = await createPredictPath({
     config: config.serving,
     dataDir,

@@ -1,8 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { Clock, Logger, ServingConfig } from '../core/index.ts';
 import type { RegistryService } from '../registry/index.ts';
 import type { BlobStore } from '../storage/index.ts';
 import { ModelResolver } from './oip/model-resolver.ts';
 import { OipBatchers } from './oip/oip-batching.ts';
+import { createOipMetrics } from './oip/oip-metrics.ts';
 import { OipService } from './oip/oip-service.ts';
 import { ModelCache } from './runtime/model-cache.ts';
 import { ortSessionFactory } from './runtime/ort-session.ts';
@@ -14,6 +16,8 @@ export interface ServingDeps {
   blobs: BlobStore;
   clock: Clock;
   logger: Logger;
+  /** Where the keel_oip_* series go; none without it. */
+  metrics?: Registry;
 }
 
 /** The data plane's runtime pieces, built once by the composition root. */
@@ -37,12 +41,14 @@ export function createServing(deps: ServingDeps): Serving {
     logger: deps.logger,
   });
   const resolver = new ModelResolver(deps.registry, deps.clock, config.resolveCacheMs);
-  const batchers = new OipBatchers(models);
+  const metrics = deps.metrics ? createOipMetrics(deps.metrics) : undefined;
+  const batchers = new OipBatchers(models, undefined, metrics);
   const oip = new OipService({
     resolveProject: deps.resolveProject,
     resolver,
     cache: models,
     batchers,
+    ...(metrics ? { metrics } : {}),
     defaultProject: config.defaultProject,
   });
   return {

@@ -95,6 +95,11 @@ export function oipRoutes(ctx: AppContext, server: { version: string }): Fastify
 
       const inferOptions = {
         schema: { hide, querystring: projectQuery, body: inferBody },
+        // Requests refused before the service sees them (authentication, malformed JSON, a body the
+        // schema rejects) count in keel_oip_requests_total too, under the code they are answered with.
+        onError: async (_req: FastifyRequest, _reply: FastifyReply, error: unknown) => {
+          if (!oip.hasCounted(error)) oip.countRefused(toErrorResponse(error).body.error.code);
+        },
         // Triton's binary tensor extension announces itself with this header; Keel speaks JSON tensors only.
         preValidation: async (req: { headers: Record<string, unknown> }) => {
           if (req.headers['inference-header-content-length'] !== undefined) {

@@ -3,6 +3,7 @@ import { AppError } from '../../core/index.ts';
 import type { TensorSpec } from '../../registry/index.ts';
 import { type Batcher, type BatchInfo, createBatcher, type SubmitOptions } from '../batching/index.ts';
 import type { ModelCache, ModelRef } from '../runtime/model-cache.ts';
+import type { OipMetrics } from './oip-metrics.ts';
 
 /** Batching limits of /v2 infer, per model file (a deployment's defaults; see docs/serving.md). */
 export interface OipBatchingOptions {
@@ -63,7 +64,7 @@ export class OipBatchers {
   constructor(
     private readonly cache: ModelCache,
     private readonly options: OipBatchingOptions = oipBatchingDefaults,
-    private readonly onBatch?: (model: string, info: BatchInfo) => void,
+    private readonly metrics?: Pick<OipMetrics, 'observeBatch' | 'watchQueue'>,
   ) {}
 
   /**
@@ -120,9 +121,11 @@ export class OipBatchers {
         isolateFailures: true,
         runBatch: async (items) =>
           splitRows(await this.runJoined(model.ref, specs, types, order, fetchAll, items), fetchAll, items.length),
-        ...(this.onBatch ? { onBatch: (info: BatchInfo) => this.onBatch?.(label, info) } : {}),
+        ...(this.metrics ? { onBatch: (info: BatchInfo) => this.metrics?.observeBatch(label, info) } : {}),
       });
       this.batchers.set(key, batcher);
+      const created = batcher;
+      this.metrics?.watchQueue(label, () => created.stats().queuedItems);
     }
     return batcher;
   }

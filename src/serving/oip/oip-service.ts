@@ -7,6 +7,7 @@ import { describeDatatype, oipDatatypeOf } from '../runtime/datatypes.ts';
 import type { ModelCache, ModelRef, ModelState } from '../runtime/model-cache.ts';
 import type { ModelResolver, ServedModel, ServedVersion } from './model-resolver.ts';
 import { batchable, type OipBatchers } from './oip-batching.ts';
+import { type OipMetrics, UNRESOLVED_MODEL } from './oip-metrics.ts';
 import { decodeTensor, encodeTensor, type RequestTensor, type ResponseTensor, specMismatch } from './tensor-codec.ts';
 
 /** Which model a /v2 request names: project (default: the configured serving project), name, optional version number. */
@@ -67,7 +68,16 @@ export interface OipServiceDeps {
   cache: ModelCache;
   /** Model runs shared by concurrent requests; without it every request runs on its own. */
   batchers?: OipBatchers;
+  /** Per-model request counts and durations (keel_oip_*); none without it. */
+  metrics?: OipMetrics;
   defaultProject: string;
+}
+
+/** A model version's series, made once rather than hashed from label objects on every request. */
+interface InferSeries {
+  ok: { inc(): void };
+  seconds: { observe(value: number): void };
+  labels: { model: string; model_version: string };
 }
 
 const heldReason = 'unloaded';
@@ -76,6 +86,9 @@ const heldReason = 'unloaded';
 export class OipService {
   /** Models unloaded through the repository API stay unloaded until loaded again (keys: projectId + name). */
   private readonly held = new Set<string>();
+  private readonly series = new Map<string, InferSeries>();
+  /** Errors `infer` threw and counted, so the route does not count them again. */
+  private readonly counted = new WeakSet<object>();
   private closing = false;
 
   constructor(private readonly deps: OipServiceDeps) {}
@@ -125,7 +138,56 @@ export class OipService {
   }
 
   async infer(actor: Principal, target: OipTarget, req: InferenceRequest, signal?: CancelSignal): Promise<InferenceResponse> {
-    const { model, version } = await this.resolve(actor, target, 'serving:predict');
+    const started = performance.now();
+    let series: InferSeries | undefined;
+    try {
+      const { model, version } = await this.resolve(actor, target, 'serving:predict');
+      series = this.seriesFor(model.name, version.version);
+      const res = await this.inferResolved(model, version, req, signal);
+      if (series) {
+        series.ok.inc();
+        series.seconds.observe((performance.now() - started) / 1000);
+      }
+      return res;
+    } catch (e) {
+      if (this.deps.metrics) {
+        const labels = series?.labels ?? { model: UNRESOLVED_MODEL, model_version: '' };
+        this.deps.metrics.requests.inc({ ...labels, code: e instanceof AppError ? e.code : 'INTERNAL' });
+        if (typeof e === 'object' && e !== null) this.counted.add(e);
+      }
+      throw e;
+    }
+  }
+
+  /** Whether `infer` threw (and so counted) this error. */
+  hasCounted(error: unknown): boolean {
+    return typeof error === 'object' && error !== null && this.counted.has(error);
+  }
+
+  /** Counts an infer request refused before `infer` ran (an invalid body, a failed authentication), by its answer's code. */
+  countRefused(code: string): void {
+    this.deps.metrics?.requests.inc({ model: UNRESOLVED_MODEL, model_version: '', code });
+  }
+
+  private seriesFor(model: string, version: number): InferSeries | undefined {
+    const metrics = this.deps.metrics;
+    if (!metrics) return undefined;
+    const key = `${model}\u0000${version}`;
+    let found = this.series.get(key);
+    if (!found) {
+      const labels = { model, model_version: String(version) };
+      found = { ok: metrics.requests.labels({ ...labels, code: 'ok' }), seconds: metrics.seconds.labels(labels), labels };
+      this.series.set(key, found);
+    }
+    return found;
+  }
+
+  private async inferResolved(
+    model: ServedModel,
+    version: ServedVersion,
+    req: InferenceRequest,
+    signal: CancelSignal | undefined,
+  ): Promise<InferenceResponse> {
     if (this.isHeld(model)) throw heldError(model.name);
     const submit = submitOptions(req.parameters, signal);
     const feeds = decodeInputs(version, req.inputs);

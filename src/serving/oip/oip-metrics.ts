@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BatchInfo } from '../batching/index.ts';
+
+/**
+ * Prometheus series of /v2 infer, per model and version (Triton's per-model request, duration
+ * and batch counters, in Keel's naming). The predict API has its own (`keel_predict_*`), per
+ * deployment.
+ */
+export interface OipMetrics {
+  requests: Counter<'model' | 'model_version' | 'code'>;
+  seconds: Histogram<'model' | 'model_version'>;
+  batchRows: Histogram<'model'>;
+  batchSeconds: Histogram<'model' | 'part'>;
+  /** Model runs, rows of a batch included, read off a batcher's `onBatch`. */
+  observeBatch(model: string, info: BatchInfo): void;
+  /** Adds a batcher's queue to `keel_oip_queue_rows`, read when scraped. */
+  watchQueue(model: string, queuedRows: () => number): void;
+}
+
+/**
+ * The `model` label of an infer request whose model was never resolved (unknown, or refused
+ * before the lookup): one fixed value, so names made up in URLs add no series.
+ */
+export const UNRESOLVED_MODEL = '(unresolved)';
+
+const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createOipMetrics(registry: Registry): OipMetrics {
+  const queues: { model: string; queuedRows: () => number }[] = [];
+  const batchRows = new Histogram({
+    name: 'keel_oip_batch_rows',
+    help: 'Rows per model call of /v2 infer',
+    labelNames: ['model'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: 'keel_oip_batch_seconds',
+    help: 'Per /v2 model call: how long its oldest row queued (part=queue) and the call itself (part=run)',
+    labelNames: ['model', 'part'] as const,
+    buckets: seconds,
+    registers: [registry],
+  });
+  // Registered here, read from the batchers when scraped: current at no cost per request.
+  new Gauge({
+    name: 'keel_oip_queue_rows',
+    help: 'Rows of /v2 infer requests waiting for a model call',
+    labelNames: ['model'] as const,
+    registers: [registry],
+    collect() {
+      for (const q of queues) this.set({ model: q.model }, q.queuedRows());
+    },
+  });
+  return {
+    requests: new Counter({
+      name: 'keel_oip_requests_total',
+      help: `/v2 infer requests by outcome code (ok, or the error code), refused ones included (model="${UNRESOLVED_MODEL}" when never resolved)`,
+      labelNames: ['model', 'model_version', 'code'] as const,
+      registers: [registry],
+    }),
+    seconds: new Histogram({
+      name: 'keel_oip_request_seconds',
+      help: 'Time in Keel of a successful /v2 infer request, from its model lookup to its encoded outputs',
+      labelNames: ['model', 'model_version'] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    batchRows,
+    batchSeconds,
+    observeBatch(model, info) {
+      batchRows.observe({ model }, info.items);
+      batchSeconds.observe({ model, part: 'queue' }, info.waitMs / 1000);
+      batchSeconds.observe({ model, part: 'run' }, info.runMs / 1000);
+    },
+    watchQueue(model, queuedRows) {
+      queues.push({ model, queuedRows });
+    },
+  };
+}
