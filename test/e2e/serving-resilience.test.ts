@@ -59,8 +59,22 @@ describe.skipIf(skip !== null)('serving while the metadata database is unreachab
     return { status: res.status, body: (await res.json()) as { probabilities?: number[] } };
   };
 
+  const oip = (path: string, body: unknown) =>
+    fetch(`${keel.url}/v2${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${predictorKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const infer = () => oip('/models/lin/infer', { inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] });
+  const index = async () => {
+    const res = await oip('/repository/index', {});
+    return { status: res.status, names: res.status === 200 ? ((await res.json()) as { name: string }[]).map((e) => e.name) : [] };
+  };
+
   it('keeps answering predictions from memory, past every cache expiry', async () => {
     expect((await predict([1, 2])).status).toBe(200);
+    expect((await infer()).status).toBe(200);
+    expect(await index()).toEqual({ status: 200, names: ['lin'] });
     await proxy.cut();
     expect((await fetch(`${keel.url}/readyz`)).status).toBe(503);
     // Longer than the key cache (5 s) and several route refreshes (2 s): every one must still succeed.
@@ -73,6 +87,9 @@ describe.skipIf(skip !== null)('serving while the metadata database is unreachab
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(statuses).toEqual(statuses.map(() => 200));
+    // /v2 too: infer, and the repository index from the last listing.
+    expect((await infer()).status).toBe(200);
+    expect(await index()).toEqual({ status: 200, names: ['lin'] });
   }, 60_000);
 });
 

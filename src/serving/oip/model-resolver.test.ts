@@ -33,7 +33,10 @@ function version(n: number, aliases: string[] = []): Versions[number] {
 function fakeRegistry() {
   const state = { calls: 0, versions: [version(1), version(2)] as Versions, down: false };
   const registry: Pick<RegistryService, 'listModels' | 'listVersions'> = {
-    listModels: async () => [],
+    listModels: async () => {
+      if (state.down) throw new Error('database is down');
+      return [{ name: 'm' }] as Awaited<ReturnType<RegistryService['listModels']>>;
+    },
     listVersions: async (_actor, _project, name) => {
       state.calls++;
       if (state.down) throw new Error('database is down');
@@ -143,5 +146,15 @@ describe('ModelResolver', () => {
     expect((await resolver.model('p', 'm')).defaultVersion).toBe(2);
     await settle();
     await expect(resolver.model('p', 'm')).rejects.toThrow(/does not exist/);
+  });
+  it('lists the last known models of a project while the registry is down, and fails for a project never listed', async () => {
+    const { state, registry } = fakeRegistry();
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 10);
+    expect((await resolver.list('p')).map((m) => [m.name, m.defaultVersion])).toEqual([['m', 2]]);
+    state.down = true;
+    clock.advance(100);
+    expect((await resolver.list('p')).map((m) => [m.name, m.defaultVersion])).toEqual([['m', 2]]);
+    await expect(resolver.list('q')).rejects.toThrow(/database is down/);
   });
 });

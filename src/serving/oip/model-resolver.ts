@@ -36,6 +36,8 @@ export const defaultAlias = 'champion';
  */
 export class ModelResolver {
   private readonly cache = new Map<string, Cached>();
+  /** The model names of each project's last successful listing. */
+  private readonly listed = new Map<string, string[]>();
 
   constructor(
     private readonly registry: Pick<RegistryService, 'listModels' | 'listVersions'>,
@@ -61,10 +63,26 @@ export class ModelResolver {
     return this.refresh(key, entry, projectId, name);
   }
 
-  /** Every model of a project, for the repository index (always read fresh). */
+  /**
+   * Every model of a project, for the repository index: the names read fresh, each model through
+   * the cache. While the registry cannot answer (a 5xx or a network error), the names of the last
+   * listing that succeeded, so the index keeps answering through a metadata-database outage.
+   */
   async list(projectId: string): Promise<ServedModel[]> {
-    const models = await this.registry.listModels(systemPrincipal, [projectId]);
-    return Promise.all(models.map((m) => this.model(projectId, m.name)));
+    let names: string[];
+    try {
+      names = (await this.registry.listModels(systemPrincipal, [projectId])).map((m) => m.name);
+      this.listed.set(projectId, names);
+    } catch (e) {
+      const known = this.listed.get(projectId);
+      if ((e instanceof AppError && e.status < 500) || !known) throw e;
+      names = known;
+    }
+    const models = await Promise.allSettled(names.map((name) => this.model(projectId, name)));
+    // A model deleted since the listing (a 404 now) is left out rather than failing the index.
+    const failed = models.find((m) => m.status === 'rejected' && !(m.reason instanceof AppError && m.reason.status === 404));
+    if (failed?.status === 'rejected') throw failed.reason;
+    return models.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
   }
 
   /**
