@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeelApiError, type PredictionView } from '../client/index.ts';
+import { KeelApiError, type PredictionView, parseRetryAfter } from '../client/index.ts';
 import { backoffMs, ColumnType, defaultRetryPolicy, type PendingRow, type RowOutcome, scoreRows } from './score-rows.ts';
 
 type Rec = Record<string, unknown>;
@@ -188,6 +188,29 @@ describe('backoffMs', () => {
     expect(backoffMs(shed, 0, policy, () => 0)).toBe(3000);
     expect(backoffMs(shed, 0, policy, () => 1)).toBe(3500);
     expect(backoffMs(shed, 6, policy, () => 1)).toBe(20_000);
+  });
+
+  it('honours a Retry-After header from a proxy that sent no Keel error body', () => {
+    const proxied = new KeelApiError(503, 'INTERNAL', 'HTTP 503', undefined, parseRetryAfter('7', 0));
+    expect(backoffMs(proxied, 0, policy, () => 0)).toBe(7000);
+    const dated = new KeelApiError(
+      503,
+      'INTERNAL',
+      'HTTP 503',
+      undefined,
+      parseRetryAfter('Thu, 01 Jan 1970 00:00:04 GMT', 1000),
+    );
+    expect(backoffMs(dated, 0, policy, () => 0)).toBe(3000);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads delay-seconds and HTTP dates, and ignores anything else', () => {
+    expect(parseRetryAfter('0', 0)).toBe(0);
+    expect(parseRetryAfter(' 120 ', 0)).toBe(120_000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:01:00 GMT', 50_000)).toBe(10_000);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:01:00 GMT', 90_000)).toBe(0);
+    for (const bad of [null, '', '-1', '1.5', 'soon', '12345678901']) expect(parseRetryAfter(bad, 0)).toBeUndefined();
   });
 });
 

@@ -59,12 +59,14 @@ export function isRowLevel(e: KeelApiError): boolean {
 }
 
 /**
- * The server's own wait, from the error body's `retryAfterMs` (what Keel also sends as the
- * Retry-After header, in milliseconds rather than rounded up to seconds).
+ * The server's own wait: the error body's `retryAfterMs` (what Keel also sends as the Retry-After
+ * header, in milliseconds rather than rounded up to seconds), else the Retry-After header itself
+ * (a proxy or load balancer in front of Keel answers 503s of its own).
  */
 function retryAfterMs(e: KeelApiError): number {
   const ms = (e.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
-  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
+  if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0) return ms;
+  return e.retryAfterHeaderMs ?? 0;
 }
 
 /**

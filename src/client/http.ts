@@ -7,6 +7,8 @@ export class KeelApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** The response's Retry-After header in ms (delta-seconds or an HTTP date), when it had one: proxies and load balancers send it too. */
+    readonly retryAfterHeaderMs?: number,
   ) {
     super(message);
     this.name = 'KeelApiError';
@@ -92,6 +94,7 @@ export class HttpClient {
       payload.error?.code ?? (res.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'),
       payload.error?.message ?? `HTTP ${res.status}`,
       payload.error?.details,
+      parseRetryAfter(res.headers.get('retry-after'), Date.now()),
     );
   }
 
@@ -100,4 +103,14 @@ export class HttpClient {
     if (res.status === 204) return undefined as T;
     return (await res.json()) as T;
   }
+}
+
+/** RFC 9110 §10.2.3: Retry-After is delay-seconds or an HTTP-date; anything else is ignored. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  if (!/[a-z]/i.test(text) || Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
 }

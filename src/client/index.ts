@@ -8,7 +8,7 @@ export {
 } from './datasets-client.ts';
 export { type DeploymentRef, DeploymentsApi, type DeploymentView, parseModelRef } from './deployments-client.ts';
 export { FeaturesApi, type MaterializeJobView, type OnlineFeaturesView } from './features-client.ts';
-export { HttpClient, KeelApiError } from './http.ts';
+export { HttpClient, KeelApiError, parseRetryAfter } from './http.ts';
 export {
   KeelClient,
   type KeelClientOptions,
