@@ -130,6 +130,33 @@ describe('OipBatchers', () => {
     await batchers.close();
   });
 
+  it('passes a request that is a whole batch through without copying its inputs or outputs', async () => {
+    const cache = fakeCache();
+    const seen: Record<string, ort.Tensor>[] = [];
+    const returned: Record<string, ort.Tensor>[] = [];
+    const run = cache.run;
+    cache.run = async (r, feeds, fetches) => {
+      seen.push(feeds);
+      const out = await run(r, feeds, fetches);
+      returned.push(out);
+      return out;
+    };
+    const batchers = new OipBatchers(cache as unknown as ModelCache);
+    const feeds = request(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      ['a', 'b'],
+    );
+    const out = await batchers.run(model, order, fetchAll, feeds, ['y', 'echo'], {});
+    expect(seen[0]?.x).toBe(feeds.x);
+    expect(seen[0]?.tag).toBe(feeds.tag);
+    expect(out.y).toBe(returned[0]?.y);
+    expect(Array.from(out.y?.data as Float32Array)).toEqual([2, 4, 6, 8]);
+    await batchers.close();
+  });
+
   it('sheds load with OVERLOADED and a retry hint when the queue is full', async () => {
     const cache = fakeCache();
     let open!: () => void;

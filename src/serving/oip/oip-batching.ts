@@ -18,19 +18,33 @@ export const oipBatchingDefaults: OipBatchingOptions = { maxBatchRows: 256, maxQ
 type Values = ArrayLike<unknown> & { slice(start: number, end: number): Values };
 type Spec = TensorSpec & { rankUnknown?: boolean };
 
-/** One row of a request: each input's values for that row, in the model's input order. */
-type Row = Values[];
-
-/** The outputs of one batch, shared by its rows: type and per-row dims of each fetched output. */
-interface BatchMeta {
-  types: ort.Tensor.Type[];
-  rowDims: number[][];
+/** One request's inputs, in the model's input order, as decoded (each leads with `rows`). */
+interface RequestFeeds {
+  tensors: ort.Tensor[];
+  /** Values per row of each input. */
+  widths: number[];
+  rows: number;
 }
 
-/** One row's answer: each fetched output's values for that row (views into the batch's tensors). */
+/** One row of a request: which request, which row. Rows are copied only when a batch mixes requests. */
+interface Row {
+  feeds: RequestFeeds;
+  row: number;
+}
+
+/** The outputs of one batch, shared by its rows. */
+interface BatchOutputs {
+  tensors: ort.Tensor[];
+  widths: number[];
+  /** Each output's dims after the batch dimension. */
+  rowDims: number[][];
+  rows: number;
+}
+
+/** One row's answer: a row of a batch's outputs. */
 interface RowAnswer {
-  meta: BatchMeta;
-  values: Values[];
+  batch: BatchOutputs;
+  row: number;
 }
 
 const isBatchDim = (d: number | string | null | undefined) => typeof d !== 'number' || d < 0;
@@ -81,10 +95,9 @@ export class OipBatchers {
   ): Promise<Record<string, ort.Tensor>> {
     const tensors = order.map((name) => feeds[name] as ort.Tensor);
     const rows = tensors[0]?.dims[0] ?? 0;
+    const request: RequestFeeds = { tensors, widths: tensors.map((t) => t.size / Math.max(rows, 1)), rows };
     const items: Row[] = new Array(rows);
-    const widths = tensors.map((t) => t.size / Math.max(rows, 1));
-    for (let r = 0; r < rows; r++)
-      items[r] = tensors.map((t, j) => (t.data as Values).slice(r * (widths[j] as number), (r + 1) * (widths[j] as number)));
+    for (let r = 0; r < rows; r++) items[r] = { feeds: request, row: r };
     const types = tensors.map((t) => t.type);
     const answers = await this.batcherFor(model, order, types, fetchAll).submit(items, submit);
     const out: Record<string, ort.Tensor> = {};
@@ -139,13 +152,18 @@ export class OipBatchers {
     items: Row[],
   ) {
     const feeds: Record<string, ort.Tensor> = {};
+    const whole = wholeRequest(items);
     order.forEach((name, j) => {
+      if (whole) {
+        // The batch is exactly one request's rows in order (any request at low load): its own tensors.
+        feeds[name] = whole.tensors[j] as ort.Tensor;
+        return;
+      }
       const spec = specs[j] as TensorSpec;
-      const first = (items[0] as Row)[j] as Values;
-      const width = first.length;
-      const data = joinValues(
-        items.map((row) => row[j] as Values),
-        width,
+      const data = gatherRows(
+        items.map((it) => it.feeds.tensors[j]?.data as Values),
+        items.map((it) => it.row),
+        (items[0] as Row).feeds.widths[j] as number,
       );
       const dims = [items.length, ...(spec.shape.slice(1) as number[])];
       feeds[name] = new ort.Tensor(types[j] as ort.Tensor.Type, data as ort.Tensor.DataType, dims);
@@ -159,13 +177,35 @@ export class OipBatchers {
   }
 }
 
-/** Rows of one input laid end to end, in the container type of the first (a typed array, or an array of strings). */
-function joinValues(parts: Values[], width: number): ArrayLike<unknown> {
-  const first = parts[0] as Values;
-  if (Array.isArray(first)) return parts.flatMap((p) => p as unknown[]);
-  const Ctor = first.constructor as new (n: number) => { set(a: ArrayLike<unknown>, offset: number): void } & ArrayLike<unknown>;
-  const out = new Ctor(parts.length * width);
-  for (let i = 0; i < parts.length; i++) out.set(parts[i] as Values, i * width);
+/** The request whose rows `items` are, all and in order; undefined when the batch mixes or splits requests. */
+function wholeRequest(items: Row[]): RequestFeeds | undefined {
+  const feeds = (items[0] as Row).feeds;
+  if (items.length !== feeds.rows) return undefined;
+  for (let i = 0; i < items.length; i++) if ((items[i] as Row).feeds !== feeds || (items[i] as Row).row !== i) return undefined;
+  return feeds;
+}
+
+/**
+ * Row `rows[i]` of `sources[i]` (each row `width` values) laid end to end, in the container type
+ * of the first source (a typed array, or an array of strings).
+ */
+function gatherRows(sources: Values[], rows: number[], width: number): ArrayLike<unknown> {
+  const first = sources[0] as Values;
+  if (Array.isArray(first)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < sources.length; i++) {
+      const from = (rows[i] as number) * width;
+      for (let k = 0; k < width; k++) out.push((sources[i] as unknown[])[from + k]);
+    }
+    return out;
+  }
+  type Typed = ArrayLike<unknown> & { set(a: ArrayLike<unknown>, offset: number): void; subarray(a: number, b: number): Typed };
+  const Ctor = first.constructor as new (n: number) => Typed;
+  const out = new Ctor(sources.length * width);
+  for (let i = 0; i < sources.length; i++) {
+    const from = (rows[i] as number) * width;
+    out.set((sources[i] as unknown as Typed).subarray(from, from + width), i * width);
+  }
   return out;
 }
 
@@ -181,29 +221,30 @@ function splitRows(results: Record<string, ort.Tensor>, fetchAll: readonly strin
     }
     return t;
   });
-  const meta: BatchMeta = { types: tensors.map((t) => t.type), rowDims: tensors.map((t) => t.dims.slice(1) as number[]) };
-  const widths = tensors.map((t) => t.size / rows);
+  const batch: BatchOutputs = {
+    tensors,
+    widths: tensors.map((t) => t.size / Math.max(rows, 1)),
+    rowDims: tensors.map((t) => t.dims.slice(1) as number[]),
+    rows,
+  };
   const answers: RowAnswer[] = new Array(rows);
-  for (let r = 0; r < rows; r++) {
-    answers[r] = {
-      meta,
-      values: tensors.map((t, k) => (t.data as Values).slice(r * (widths[k] as number), (r + 1) * (widths[k] as number))),
-    };
-  }
+  for (let r = 0; r < rows; r++) answers[r] = { batch, row: r };
   return answers;
 }
 
 /** Output k of a request's rows as one tensor (rows of one request can come from different batches). */
 function joinRows(answers: RowAnswer[], k: number, rows: number): ort.Tensor {
-  const first = answers[0] as RowAnswer;
-  const rowDims = first.meta.rowDims[k] as number[];
-  const width = (first.values[k] as Values).length;
-  if (answers.some((a) => (a.meta.rowDims[k] as number[]).join() !== rowDims.join())) {
+  const first = (answers[0] as RowAnswer).batch;
+  // The batch held this request's rows and nothing else: its output as it came.
+  if (first.rows === rows && answers.every((a, i) => a.batch === first && a.row === i)) return first.tensors[k] as ort.Tensor;
+  const rowDims = first.rowDims[k] as number[];
+  if (answers.some((a) => (a.batch.rowDims[k] as number[]).join() !== rowDims.join())) {
     throw new AppError('INFERENCE_FAILED', 'the model gave rows of one request outputs of different shapes in different batches');
   }
-  const data = joinValues(
-    answers.map((a) => a.values[k] as Values),
-    width,
+  const data = gatherRows(
+    answers.map((a) => a.batch.tensors[k]?.data as Values),
+    answers.map((a) => a.row),
+    first.widths[k] as number,
   );
-  return new ort.Tensor(first.meta.types[k] as ort.Tensor.Type, data as ort.Tensor.DataType, [rows, ...rowDims]);
+  return new ort.Tensor(first.tensors[k]?.type as ort.Tensor.Type, data as ort.Tensor.DataType, [rows, ...rowDims]);
 }
