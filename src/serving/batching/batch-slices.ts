@@ -27,9 +27,32 @@ export interface Slice<I, O> {
   count: number;
 }
 
+/**
+ * A batch's abort signal, made only when a runner reads it: the model runners never do, and an
+ * AbortController per batch (at low load, per request) is a measurable cost on the hot path.
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}
+
 export interface RunningBatch<I, O> {
   slices: Slice<I, O>[];
-  controller: AbortController;
+  abort: LazyAbort;
   /** Requests in it not yet settled; at 0 nobody will read the result and the batch signal aborts. */
   live: number;
 }

@@ -25,7 +25,7 @@ export function batcherKit(options: Partial<BatcherOptions<number, number>> = {}
     clock: timers.clock,
     timers,
     onBatch: (info) => infos.push(info),
-    runBatch: (items, signal) =>
+    runBatch: (items, { signal }) =>
       new Promise((resolve, reject) => {
         const run: SeenRun = { items, signal, finish: () => resolve(items.map((x) => x * 10)), fail: reject };
         runs.push(run);

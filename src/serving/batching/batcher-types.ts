@@ -3,11 +3,11 @@ import type { BatchTimers } from './batch-timers.ts';
 
 export interface BatcherOptions<I, O> {
   /**
-   * Runs one batch (the model call) and returns one output per item, in order. `signal` aborts
-   * when every request in the batch has gone (cancelled or timed out), so a runner that can stop
-   * early may.
+   * Runs one batch (the model call) and returns one output per item, in order. `batch.signal`
+   * aborts when every request in the batch has gone (cancelled or timed out), so a runner that can
+   * stop early may; it is created when first read.
    */
-  runBatch: (items: I[], signal: AbortSignal) => Promise<O[]>;
+  runBatch: (items: I[], batch: { readonly signal: AbortSignal }) => Promise<O[]>;
   /** Most items (rows) in one batch; a request with more rows is split across batches. */
   maxBatchItems: number;
   /** Longest the oldest queued item waits for others to join before its batch goes. */

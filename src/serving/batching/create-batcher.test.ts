@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, CancelToken } from '../../core/index.ts';
+import { LazyAbort } from './batch-slices.ts';
 import { batcherKit, range, track } from './batcher-test-kit.ts';
 
 describe('createBatcher: packing', () => {
@@ -393,5 +394,19 @@ describe('createBatcher: stats and shutdown', () => {
     expect(runs).toHaveLength(1);
     expect(queued.value).toEqual([10]);
     await expect(batcher.submit([2])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
+
+describe('LazyAbort', () => {
+  it('makes its signal when first read, aborted if the batch was abandoned before', () => {
+    const early = new LazyAbort();
+    early.abort();
+    expect(early.signal.aborted).toBe(true);
+    const late = new LazyAbort();
+    const signal = late.signal;
+    expect(signal.aborted).toBe(false);
+    late.abort();
+    late.abort();
+    expect([signal.aborted, late.signal]).toEqual([true, signal]);
   });
 });

@@ -1,5 +1,13 @@
 import { AppError, systemClock } from '../../core/index.ts';
-import { gatherItems, type PendingRequest, type RunningBatch, type Slice, sliceItems, splitSlices } from './batch-slices.ts';
+import {
+  gatherItems,
+  LazyAbort,
+  type PendingRequest,
+  type RunningBatch,
+  type Slice,
+  sliceItems,
+  splitSlices,
+} from './batch-slices.ts';
 import { systemBatchTimers } from './batch-timers.ts';
 import type { Batcher, BatcherOptions, BatcherStats, BatchInfo, SubmitOptions } from './batcher-types.ts';
 import { RequestQueue } from './request-queue.ts';
@@ -50,7 +58,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       queuedItems -= req.items.length - req.next;
       req.next = req.items.length;
     }
-    for (const batch of req.batches) if (--batch.live === 0) batch.controller.abort();
+    for (const batch of req.batches) if (--batch.live === 0) batch.abort.abort();
     req.batches.clear();
     if (outcome.ok) req.resolve(outcome.value);
     else req.reject(outcome.error);
@@ -128,7 +136,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
 
   function take(now: number): RunningBatch<I, O> {
     waiting = false;
-    const batch: RunningBatch<I, O> = { slices: [], controller: new AbortController(), live: 0 };
+    const batch: RunningBatch<I, O> = { slices: [], abort: new LazyAbort(), live: 0 };
     let room = maxBatchItems;
     // High resolution, unlike `now` (the injectable clock, in ms): the queue wait it marks is often under 1 ms.
     let startedAt = 0;
@@ -177,7 +185,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     let outputs: O[] = [];
     let failure: { error: unknown } | undefined;
     try {
-      outputs = await runBatch(items, batch.controller.signal);
+      outputs = await runBatch(items, batch.abort);
       if (!Array.isArray(outputs) || outputs.length !== items.length) {
         throw new AppError('INTERNAL', `runBatch returned ${outputs?.length} outputs for ${items.length} items at ${label}`);
       }
@@ -234,6 +242,15 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     return Math.max(1, Math.ceil(batches * Math.max(runMsAverage, 1)));
   }
 
+  /** Returned, not declared: tsx wraps a named closure in a `__name()` call, on every request here. */
+  function abortListener(req: PendingRequest<I, O>, signal: NonNullable<SubmitOptions['signal']>): () => void {
+    return () => {
+      if (req.settled) return;
+      counts.cancelled++;
+      settle(req, { ok: false, error: signal.reason });
+    };
+  }
+
   function submit(items: I[], submitOptions: SubmitOptions = {}): Promise<O[]> {
     if (closing) return Promise.reject(new AppError('UNAVAILABLE', `${label} is shutting down`));
     const { signal, priority = 0 } = submitOptions;
@@ -282,16 +299,16 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         cleanup: noop,
       };
       const cancelTimer = Number.isFinite(deadline) ? timers.schedule(() => expire(req), deadline - now) : noop;
-      const onAbort = () => {
-        if (req.settled) return;
-        counts.cancelled++;
-        settle(req, { ok: false, error: signal?.reason });
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.cleanup = () => {
-        cancelTimer();
-        signal?.removeEventListener('abort', onAbort);
-      };
+      if (signal) {
+        const onAbort = abortListener(req, signal);
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.cleanup = () => {
+          cancelTimer();
+          signal.removeEventListener('abort', onAbort);
+        };
+      } else {
+        req.cleanup = cancelTimer;
+      }
       queue.push(req);
       queuedItems += rows;
       counts.accepted++;

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../core/index.ts';
 import type { TensorSpec } from '../../registry/index.ts';
-import { type Batcher, type BatchInfo, createBatcher, type SubmitOptions } from '../batching/index.ts';
+import { type Batcher, createBatcher, type SubmitOptions } from '../batching/index.ts';
 import type { ModelCache, ModelRef } from '../runtime/model-cache.ts';
 import type { OipMetrics } from './oip-metrics.ts';
 
@@ -78,7 +78,7 @@ export class OipBatchers {
   constructor(
     private readonly cache: ModelCache,
     private readonly options: OipBatchingOptions = oipBatchingDefaults,
-    private readonly metrics?: Pick<OipMetrics, 'observeBatch' | 'watchQueue'>,
+    private readonly metrics?: Pick<OipMetrics, 'observerFor' | 'watchQueue'>,
   ) {}
 
   /**
@@ -134,7 +134,7 @@ export class OipBatchers {
         isolateFailures: true,
         runBatch: async (items) =>
           splitRows(await this.runJoined(model.ref, specs, types, order, fetchAll, items), fetchAll, items.length),
-        ...(this.metrics ? { onBatch: (info: BatchInfo) => this.metrics?.observeBatch(label, info) } : {}),
+        ...(this.metrics ? { onBatch: this.metrics.observerFor(label) } : {}),
       });
       this.batchers.set(key, batcher);
       const created = batcher;

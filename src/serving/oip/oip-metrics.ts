@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BatchInfo } from '../batching/index.ts';
+import { type BatchInfo, batchObserver } from '../batching/index.ts';
 
 /**
  * Prometheus series of /v2 infer, per model and version (Triton's per-model request, duration
@@ -11,8 +11,8 @@ export interface OipMetrics {
   seconds: Histogram<'model' | 'model_version'>;
   batchRows: Histogram<'model'>;
   batchSeconds: Histogram<'model' | 'part'>;
-  /** Model runs, rows of a batch included, read off a batcher's `onBatch`. */
-  observeBatch(model: string, info: BatchInfo): void;
+  /** A batcher's `onBatch` recording its model calls (rows, queue and run seconds). */
+  observerFor(model: string): (info: BatchInfo) => void;
   /** Adds a batcher's queue to `keel_oip_queue_rows`, read when scraped. */
   watchQueue(model: string, queuedRows: () => number): void;
 }
@@ -67,11 +67,7 @@ export function createOipMetrics(registry: Registry): OipMetrics {
     }),
     batchRows,
     batchSeconds,
-    observeBatch(model, info) {
-      batchRows.observe({ model }, info.items);
-      batchSeconds.observe({ model, part: 'queue' }, info.waitMs / 1000);
-      batchSeconds.observe({ model, part: 'run' }, info.runMs / 1000);
-    },
+    observerFor: (model) => batchObserver(batchRows, batchSeconds, model),
     watchQueue(model, queuedRows) {
       queues.push({ model, queuedRows });
     },

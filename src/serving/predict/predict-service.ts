@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../../auth/index.ts';
 import { AppError, type CancelSignal, type Clock, type Logger } from '../../core/index.ts';
-import { type Batcher, createBatcher, type SubmitOptions } from '../batching/index.ts';
+import { type Batcher, batchObserver, createBatcher, type SubmitOptions } from '../batching/index.ts';
 import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
 import type { FeatureFetcher, FetchedFeatures, ServedStatus } from './feature-fetcher.ts';
@@ -286,12 +286,8 @@ export class PredictService {
         maxDelayMs: b.maxQueueDelayMs,
         maxQueueItems: b.maxQueueRows,
         runBatch: async (items) => rowsOf(await this.deps.models.run(ref, feedsFor(signature.inputs, items)), items.length),
-        onBatch: (info) => {
-          this.deps.metrics.batchRows.observe({ model }, info.items);
-          // A batch serves every deployment of this model file: its timings are per model, not per deployment.
-          this.deps.metrics.batchSeconds.observe({ model, part: 'queue' }, info.waitMs / 1000);
-          this.deps.metrics.batchSeconds.observe({ model, part: 'run' }, info.runMs / 1000);
-        },
+        // A batch serves every deployment of this model file: its timings are per model, not per deployment.
+        onBatch: batchObserver(this.deps.metrics.batchRows, this.deps.metrics.batchSeconds, model),
       });
       this.batchers.set(key, batcher);
       const created = batcher;
