@@ -107,14 +107,18 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   socket.destroy(err);
 }
 
+/** Load shedding, rate limits and shutdown say when to come back: `Retry-After` from the error's `retryAfterMs`. */
+export function setRetryAfter(reply: FastifyReply, err: unknown): void {
+  const retryAfterMs =
+    err instanceof AppError ? (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs : undefined;
+  if (typeof retryAfterMs === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body, internal } = toErrorResponse(err);
     if (internal) req.log.error({ err }, 'unhandled error');
-    // Load shedding and rate limits say when to come back.
-    const retryAfterMs =
-      err instanceof AppError ? (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs : undefined;
-    if (typeof retryAfterMs === 'number') void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    setRetryAfter(reply, err);
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) =>

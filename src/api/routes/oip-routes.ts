@@ -5,7 +5,7 @@ import { authorize } from '../../auth/index.ts';
 import { AppError } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { installAuthHook, principalOf } from '../auth-hook.ts';
-import { toErrorResponse } from '../error-handler.ts';
+import { setRetryAfter, toErrorResponse } from '../error-handler.ts';
 import { cancelOnClose } from './client-gone.ts';
 import { projectQuery } from './schemas.ts';
 
@@ -41,6 +41,7 @@ function installOipErrors(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body, internal } = toErrorResponse(err);
     if (internal) req.log.error({ err }, 'unhandled error');
+    setRetryAfter(reply, err);
     return reply.status(status).send({ error: body.error.message });
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
