@@ -157,4 +157,34 @@ describe('ModelResolver', () => {
     expect((await resolver.list('p')).map((m) => [m.name, m.defaultVersion])).toEqual([['m', 2]]);
     await expect(resolver.list('q')).rejects.toThrow(/database is down/);
   });
+
+  it('during an outage leaves out a listed model it cannot resolve, and forgets one the registry calls gone', async () => {
+    const { state, registry } = fakeRegistry();
+    const existing = new Set(['m', 'b', 'c']);
+    registry.listModels = async () => {
+      if (state.down) throw new Error('database is down');
+      return [...existing].map((name) => ({ name })) as Awaited<ReturnType<RegistryService['listModels']>>;
+    };
+    registry.listVersions = async (_actor, _project, name) => {
+      if (state.down) throw new Error('database is down');
+      if (!existing.has(name)) throw new AppError('NOT_FOUND', `model '${name}' does not exist`);
+      return state.versions;
+    };
+    const clock = new ManualClock(0);
+    const resolver = new ModelResolver(registry, clock, 10);
+    expect((await resolver.list('p')).map((m) => m.name)).toEqual(['m', 'b', 'c']);
+    // b is deleted and a request hears of it (its cache entry goes); c is deleted unseen.
+    existing.delete('b');
+    existing.delete('c');
+    clock.advance(100);
+    await resolver.model('p', 'b');
+    await settle();
+    await expect(resolver.model('p', 'b')).rejects.toThrow(/does not exist/);
+    state.down = true;
+    // b cannot be resolved now (no cached answer, no database): left out. c keeps its last answer.
+    expect((await resolver.list('p')).map((m) => m.name)).toEqual(['m', 'c']);
+    state.down = false;
+    clock.advance(100);
+    expect((await resolver.list('p')).map((m) => m.name)).toEqual(['m']);
+  });
 });

@@ -66,10 +66,13 @@ export class ModelResolver {
   /**
    * Every model of a project, for the repository index: the names read fresh, each model through
    * the cache. While the registry cannot answer (a 5xx or a network error), the names of the last
-   * listing that succeeded, so the index keeps answering through a metadata-database outage.
+   * listing that succeeded, each model as last resolved, so the index keeps answering through a
+   * metadata-database outage; a model the registry now calls gone (404) leaves that listing, and
+   * one that cannot be resolved during the outage is left out rather than failing the index.
    */
   async list(projectId: string): Promise<ServedModel[]> {
     let names: string[];
+    let fallback = false;
     try {
       names = (await this.registry.listModels(systemPrincipal, [projectId])).map((m) => m.name);
       this.listed.set(projectId, names);
@@ -77,12 +80,30 @@ export class ModelResolver {
       const known = this.listed.get(projectId);
       if ((e instanceof AppError && e.status < 500) || !known) throw e;
       names = known;
+      fallback = true;
     }
     const models = await Promise.allSettled(names.map((name) => this.model(projectId, name)));
-    // A model deleted since the listing (a 404 now) is left out rather than failing the index.
-    const failed = models.find((m) => m.status === 'rejected' && !(m.reason instanceof AppError && m.reason.status === 404));
-    if (failed?.status === 'rejected') throw failed.reason;
-    return models.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
+    const served: ServedModel[] = [];
+    models.forEach((m, i) => {
+      if (m.status === 'fulfilled') {
+        served.push(m.value);
+        return;
+      }
+      const gone = m.reason instanceof AppError && m.reason.status === 404;
+      if (gone) this.forget(projectId, names[i] as string);
+      // A model deleted between the listing and its lookup is simply not there any more.
+      else if (!fallback) throw m.reason;
+    });
+    return served;
+  }
+
+  private forget(projectId: string, name: string): void {
+    const known = this.listed.get(projectId);
+    if (known?.includes(name))
+      this.listed.set(
+        projectId,
+        known.filter((n) => n !== name),
+      );
   }
 
   /**
