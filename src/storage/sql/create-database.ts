@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { AppError, defaultQueryTimeoutMs, type StorageConfig } from '../../core/index.ts';
+import { asUnavailable, statementTimeout } from './database-errors.ts';
 import { migrateToLatest } from './migrations/index.ts';
 import type { Database, SqlDialectName } from './schema.ts';
 
@@ -53,7 +54,9 @@ function openSqlite(path: string): SqlDatabase {
  * Transport failures become UNAVAILABLE, so callers see a 503 with a stable code, not a 500.
  */
 function openPostgres(url: string, poolSize: number, queryTimeoutMs: number | null): SqlDatabase {
-  const deadline = queryTimeoutMs ? { query_timeout: queryTimeoutMs, statement_timeout: queryTimeoutMs } : {};
+  // The server's statement timeout fires first and leaves the connection usable; the client's own
+  // deadline, a second later, is for a server that does not answer at all (a network split).
+  const deadline = queryTimeoutMs ? { query_timeout: queryTimeoutMs + 1_000, statement_timeout: queryTimeoutMs } : {};
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes, connectionTimeoutMillis: 5000, ...deadline });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
@@ -129,27 +132,6 @@ function deadlineClient(client: pg.PoolClient, queryTimeoutMs: number): Postgres
     // A truthy argument makes the pool destroy the client instead of reusing it.
     release: () => client.release(broken ?? undefined),
   };
-}
-
-const statementTimeout = '57014';
-
-/** UNAVAILABLE for a failure to reach or hear from the database; null for an error of the query itself. */
-function asUnavailable(e: unknown, queryTimeoutMs: number): AppError | null {
-  if (e instanceof pg.DatabaseError) {
-    return e.code === statementTimeout
-      ? new AppError('UNAVAILABLE', `the metadata database did not answer within ${queryTimeoutMs} ms`)
-      : null;
-  }
-  const message = e instanceof Error ? e.message : '';
-  if (message === 'Query read timeout') {
-    return new AppError('UNAVAILABLE', `the metadata database did not answer within ${queryTimeoutMs} ms`);
-  }
-  const transport =
-    typeof (e as NodeJS.ErrnoException | null)?.syscall === 'string' ||
-    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed)/.test(
-      message,
-    );
-  return transport ? new AppError('UNAVAILABLE', 'the metadata database is unreachable') : null;
 }
 
 export function sqlitePathFor(config: SqlDatabaseConfig): string {
