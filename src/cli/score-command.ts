@@ -51,6 +51,11 @@ async function score(client: KeelClient, deployment: string, input: string, outp
   // Same directory as the output so the final rename is atomic (and never crosses filesystems).
   const staging = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
   const out = createWriteStream(answers);
+  // A failed write (a full disk) must stop the job and clean up, not crash the process.
+  let outError: Error | null = null;
+  out.on('error', (e) => {
+    outError ??= e;
+  });
   const closeOut = () => new Promise<void>((r, j) => (out.closed ? r() : out.end((e?: Error | null) => (e ? j(e) : r()))));
   const bar = opts.json
     ? null
@@ -103,7 +108,7 @@ async function score(client: KeelClient, deployment: string, input: string, outp
       predict: (records: Record<string, unknown>[]) => client.predict(deployment, records),
       onOutcome: record,
       onRetry: () => void summary.retries++,
-      stopped: () => tooMany !== null || fatal !== null,
+      stopped: () => tooMany !== null || fatal !== null || outError !== null,
     };
 
     bar?.start(n, 0, { failed: 0 });
@@ -138,6 +143,7 @@ async function score(client: KeelClient, deployment: string, input: string, outp
     });
     await closeOut();
     bar?.stop();
+    if (outError) throw new AppError('INTERNAL', `cannot write the answers file: ${(outError as Error).message}`);
     if (tooMany) throw tooMany;
     if (fatal) throw (fatal as { error: unknown }).error;
     if (summary.scored + summary.failed !== n) {
@@ -153,11 +159,12 @@ async function score(client: KeelClient, deployment: string, input: string, outp
     await rename(staging, target);
     return summary;
   } finally {
+    // Each step on its own: one failing must neither skip the others nor hide the job's own error.
     bar?.stop();
     await closeOut().catch(() => undefined);
-    await engine.close();
-    await rm(staging, { force: true });
-    await rm(dir, { recursive: true, force: true });
+    await engine.close().catch(() => undefined);
+    await rm(staging, { force: true }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
