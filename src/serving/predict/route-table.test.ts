@@ -95,6 +95,20 @@ describe('RouteTable switches', () => {
     expect(await h.served()).toBe(3);
   });
 
+  it('ends on a rollback issued while the model it undoes is still warming', async () => {
+    const h = harness();
+    expect(await h.served()).toBe(1);
+    h.moveChampion(2);
+    const finish = h.gate('sha256:v2');
+    const deploying = h.routes.invalidate('prj_1', 'lin');
+    await new Promise((r) => setTimeout(r, 10));
+    h.moveChampion(1);
+    const rollingBack = h.routes.invalidate('prj_1', 'lin');
+    finish();
+    await Promise.all([deploying, rollingBack]);
+    expect(await h.served()).toBe(1);
+  });
+
   it('does not load the model on first resolution: the first request does', async () => {
     const h = harness();
     expect(await h.served()).toBe(1);

@@ -49,6 +49,13 @@ export class RouteTable {
   /** Digest each deployment could not switch to, so a refused target is logged and counted once, not every refresh. */
   private readonly refused = new Map<string, string>();
   private readonly switchFailures: Counter<'deployment' | 'model_version'>;
+  /**
+   * Bumped by every `invalidate` (a switch): a resolution that started before the latest switch
+   * resolves again instead of installing what it read, so a rollback issued while the model of
+   * the deploy it undoes is still warming is not overtaken by it.
+   */
+  private readonly generation = new Map<string, number>();
+  private refreshing = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: RouteTableDeps) {
@@ -77,37 +84,57 @@ export class RouteTable {
 
   /** Re-resolves at once (a switch must be visible to the next request); keeps the old route if that fails. */
   async invalidate(projectId: string, name: string): Promise<void> {
-    await this.resolve(projectId, name).catch((e: unknown) => {
-      if (e instanceof AppError && e.code === 'NOT_FOUND') this.routes.delete(key(projectId, name));
-      else this.deps.logger.warn({ err: e, deployment: name }, 'route refresh failed; serving the last known route');
-    });
+    const k = key(projectId, name);
+    this.generation.set(k, (this.generation.get(k) ?? 0) + 1);
+    await this.reresolve(projectId, name);
   }
 
   list(): Route[] {
     return [...this.routes.values()];
   }
 
+  /** The periodic refresh: every known route at once (one slow model load must not hold up the others), never two rounds at a time. */
   private async refreshAll(): Promise<void> {
-    for (const r of [...this.routes.values()]) await this.invalidate(r.projectId, r.deployment.name);
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      await Promise.all([...this.routes.values()].map((r) => this.reresolve(r.projectId, r.deployment.name)));
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async reresolve(projectId: string, name: string): Promise<void> {
+    await this.resolve(projectId, name).catch((e: unknown) => {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') this.routes.delete(key(projectId, name));
+      else this.deps.logger.warn({ err: e, deployment: name }, 'route refresh failed; serving the last known route');
+    });
   }
 
   private resolve(projectId: string, name: string): Promise<Route> {
     const k = key(projectId, name);
     let p = this.pending.get(k);
     if (!p) {
-      p = this.build(projectId, name)
-        .then(async (route) => {
-          const known = this.routes.get(k);
-          // First resolution has nothing to keep serving: the first request loads the model.
-          if (known && known.model.digest !== route.model.digest && !(await this.warm(k, route, known))) return known;
-          this.refused.delete(k);
-          this.routes.set(k, route);
-          return route;
-        })
-        .finally(() => this.pending.delete(k));
+      p = this.resolveLatest(projectId, name, k).finally(() => this.pending.delete(k));
       this.pending.set(k, p);
     }
     return p;
+  }
+
+  /** Builds and warms the route, again while a switch arrived during the last attempt. */
+  private async resolveLatest(projectId: string, name: string, k: string): Promise<Route> {
+    for (;;) {
+      const started = this.generation.get(k) ?? 0;
+      const route = await this.build(projectId, name);
+      const known = this.routes.get(k);
+      // First resolution has nothing to keep serving: the first request loads the model.
+      const ready = !known || known.model.digest === route.model.digest || (await this.warm(k, route, known));
+      if ((this.generation.get(k) ?? 0) !== started) continue;
+      if (!ready) return known as Route;
+      this.refused.delete(k);
+      this.routes.set(k, route);
+      return route;
+    }
   }
 
   /** Loads the next route's model; false (logged and counted once per target) when it cannot. */
