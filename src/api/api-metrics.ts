@@ -1,15 +1,16 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { FastHistogram } from '../core/index.ts';
 
 export interface ApiMetrics {
   registry: Registry;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  httpDuration: FastHistogram<'method' | 'route' | 'status'>;
 }
 
 /** One Prometheus registry per app so tests can run several apps in one process. */
 export function createApiMetrics(): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keel_' });
-  const httpDuration = new Histogram({
+  const httpDuration = new FastHistogram({
     name: 'keel_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
     labelNames: ['method', 'route', 'status'] as const,

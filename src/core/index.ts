@@ -3,6 +3,7 @@ export * from './clock.ts';
 export * from './config.ts';
 export * from './durations.ts';
 export * from './errors.ts';
+export * from './fast-histogram.ts';
 export * from './ids.ts';
 export * from './logger.ts';
 export * from './numbers.ts';

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FastHistogram } from '../../core/index.ts';
 import { type BatchInfo, batchObserver } from '../batching/index.ts';
 
 /**
@@ -8,9 +9,9 @@ import { type BatchInfo, batchObserver } from '../batching/index.ts';
  */
 export interface OipMetrics {
   requests: Counter<'model' | 'model_version' | 'code'>;
-  seconds: Histogram<'model' | 'model_version'>;
-  batchRows: Histogram<'model'>;
-  batchSeconds: Histogram<'model' | 'part'>;
+  seconds: FastHistogram<'model' | 'model_version'>;
+  batchRows: FastHistogram<'model'>;
+  batchSeconds: FastHistogram<'model' | 'part'>;
   /** A batcher's `onBatch` recording its model calls (rows, queue and run seconds). */
   observerFor(model: string): (info: BatchInfo) => void;
   /** Adds a batcher's queue to `keel_oip_queue_rows`, read when scraped. */
@@ -27,14 +28,14 @@ const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 
 export function createOipMetrics(registry: Registry): OipMetrics {
   const queues: { model: string; queuedRows: () => number }[] = [];
-  const batchRows = new Histogram({
+  const batchRows = new FastHistogram({
     name: 'keel_oip_batch_rows',
     help: 'Rows per model call of /v2 infer',
     labelNames: ['model'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
     registers: [registry],
   });
-  const batchSeconds = new Histogram({
+  const batchSeconds = new FastHistogram({
     name: 'keel_oip_batch_seconds',
     help: 'Per /v2 model call: how long its oldest row queued (part=queue) and the call itself (part=run)',
     labelNames: ['model', 'part'] as const,
@@ -58,7 +59,7 @@ export function createOipMetrics(registry: Registry): OipMetrics {
       labelNames: ['model', 'model_version', 'code'] as const,
       registers: [registry],
     }),
-    seconds: new Histogram({
+    seconds: new FastHistogram({
       name: 'keel_oip_request_seconds',
       help: 'Time in Keel of a successful /v2 infer request, from its model lookup to its encoded outputs',
       labelNames: ['model', 'model_version'] as const,

@@ -1,11 +1,12 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FastHistogram } from '../../core/index.ts';
 
 export interface PredictMetrics {
-  stage: Histogram<'stage' | 'deployment' | 'model_version'>;
+  stage: FastHistogram<'stage' | 'deployment' | 'model_version'>;
   requests: Counter<'deployment' | 'model_version' | 'code'>;
   degraded: Counter<'deployment' | 'model_version' | 'reason'>;
-  batchRows: Histogram<'model'>;
-  batchSeconds: Histogram<'model' | 'part'>;
+  batchRows: FastHistogram<'model'>;
+  batchSeconds: FastHistogram<'model' | 'part'>;
   queueRows: Gauge<'model'>;
   /**
    * Adds a model batcher's queue to `keel_predict_queue_rows`, read when the gauge is scraped:
@@ -26,7 +27,7 @@ const seconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 export function createPredictMetrics(registry: Registry): PredictMetrics {
   const queues: { model: string; queuedRows: () => number }[] = [];
   return {
-    stage: new Histogram({
+    stage: new FastHistogram({
       name: 'keel_predict_stage_seconds',
       help: 'Time per predict stage: features, queue (waiting for a model call), inference (the model call), log, total',
       labelNames: ['stage', 'deployment', 'model_version'] as const,
@@ -45,14 +46,14 @@ export function createPredictMetrics(registry: Registry): PredictMetrics {
       labelNames: ['deployment', 'model_version', 'reason'] as const,
       registers: [registry],
     }),
-    batchRows: new Histogram({
+    batchRows: new FastHistogram({
       name: 'keel_predict_batch_rows',
       help: 'Rows per model call',
       labelNames: ['model'] as const,
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers: [registry],
     }),
-    batchSeconds: new Histogram({
+    batchSeconds: new FastHistogram({
       name: 'keel_predict_batch_seconds',
       help: 'Per model call: how long its oldest row queued (part=queue) and the call itself (part=run); batches are shared across deployments of a model',
       labelNames: ['model', 'part'] as const,
