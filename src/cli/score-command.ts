@@ -51,6 +51,18 @@ async function score(client: KeelClient, deployment: string, input: string, outp
   // Same directory as the output so the final rename is atomic (and never crosses filesystems).
   const staging = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
   const out = createWriteStream(answers);
+  // Ctrl-C (or a TERM from a scheduler) stops the job the way an error does: requests out are
+  // awaited, nothing is written at --output and the partial files go. A second Ctrl-C, with no
+  // listener left, exits at once.
+  let interrupted: string | null = null;
+  const onSignal = (signal: string) => {
+    interrupted ??= signal;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const checkInterrupted = () => {
+    if (interrupted) throw new AppError('CLIENT_CLOSED', `interrupted (${interrupted}); ${output} was not written`);
+  };
   // A failed write (a full disk) must stop the job and clean up, not crash the process.
   let outError: Error | null = null;
   out.on('error', (e) => {
@@ -108,7 +120,7 @@ async function score(client: KeelClient, deployment: string, input: string, outp
       predict: (records: Record<string, unknown>[]) => client.predict(deployment, records),
       onOutcome: record,
       onRetry: () => void summary.retries++,
-      stopped: () => tooMany !== null || fatal !== null || outError !== null,
+      stopped: () => tooMany !== null || fatal !== null || outError !== null || interrupted !== null,
     };
 
     bar?.start(n, 0, { failed: 0 });
@@ -144,6 +156,7 @@ async function score(client: KeelClient, deployment: string, input: string, outp
     await closeOut();
     bar?.stop();
     if (outError) throw new AppError('INTERNAL', `cannot write the answers file: ${(outError as Error).message}`);
+    checkInterrupted();
     if (tooMany) throw tooMany;
     if (fatal) throw (fatal as { error: unknown }).error;
     if (summary.scored + summary.failed !== n) {
@@ -156,10 +169,13 @@ async function score(client: KeelClient, deployment: string, input: string, outp
       FROM (SELECT *, row_number() OVER () - 1 AS __row FROM ${source}) i
       JOIN read_json(${sqlString(answers)}, format = 'newline_delimited', columns = ${answerColumns}) a USING (__row)
       ORDER BY __row) TO ${sqlString(staging)} (FORMAT parquet)`);
+    checkInterrupted();
     await rename(staging, target);
     return summary;
   } finally {
     // Each step on its own: one failing must neither skip the others nor hide the job's own error.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     bar?.stop();
     await closeOut().catch(() => undefined);
     await engine.close().catch(() => undefined);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeelClient } from '../../src/client/index.ts';
 import { buildOnnxModel } from '../../src/registry/index.ts';
 import { type AnalyticsEngine, createAnalyticsEngine } from '../../src/storage/index.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
 import { linearProbability, startLinearKeel } from '../helpers/serving-fixtures.ts';
 import type { TestKeel } from '../helpers/test-keel.ts';
 
@@ -89,6 +89,38 @@ describe('keel score', () => {
     expect(res.code).toBe(5);
     expect(JSON.parse(res.stdout).error.code).toBe('NOT_FOUND');
     expect(existsSync(output)).toBe(false);
+  });
+
+  it('stops on Ctrl-C with exit 8, leaving nothing at --output and no partial file', async () => {
+    await admin.deployments.deploy('lin-slow', {
+      model: 'lin',
+      ref: { alias: 'champion' },
+      options: { rateLimit: { perSecond: 1, burst: 1 } },
+    });
+    const input = join(dir, 'interrupted.parquet');
+    await engine.run(`COPY (SELECT i AS id, [i::DOUBLE, 1] AS x FROM range(5000) t(i)) TO '${input}' (FORMAT parquet)`);
+    const output = join(dir, 'interrupted.out.parquet');
+    const { child, result } = startCli(
+      ['score', '--deployment', 'lin-slow', '--input', input, '--output', output, '--json'],
+      env,
+      120_000,
+    );
+    // Interrupt once the job is under way: its first request has reached the gateway (the rate limit keeps it going for seconds).
+    const served = async () => {
+      const text = await (await fetch(`${keel.url}/metrics`)).text();
+      return /keel_predict_requests_total\{deployment="lin-slow",model_version="\d+",code="ok"\} [1-9]/.test(text);
+    };
+    for (let i = 0; i < 600 && !(await served()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await served()).toBe(true);
+    child.kill('SIGINT');
+    const res = await result;
+    expect(res.code).toBe(8);
+    expect(JSON.parse(res.stdout).error).toMatchObject({
+      code: 'CLIENT_CLOSED',
+      message: expect.stringMatching(/interrupted \(SIGINT\)/),
+    });
+    expect(existsSync(output)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('interrupted.out'))).toEqual([]);
   });
 
   it('retries requests refused by a rate limit (429 with Retry-After) and scores every row', async () => {
