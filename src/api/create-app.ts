@@ -4,7 +4,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { AppError } from '../core/index.ts';
 import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
-import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, toErrorResponse } from './error-handler.ts';
 import { registerFeatureMetrics } from './feature-metrics.ts';
 import { installInputGuards, installJsonParser } from './input-guards.ts';
 import { lazyChildLogger } from './lazy-child-logger.ts';
@@ -15,7 +15,7 @@ import { datasetRoutes } from './routes/dataset-routes.ts';
 import { deploymentRoutes } from './routes/deployment-routes.ts';
 import { featureRoutes } from './routes/feature-routes.ts';
 import { inferenceLogRoutes } from './routes/inference-log-routes.ts';
-import { isOipUrl, oipFrameworkErrorHandler, oipRoutes } from './routes/oip-routes.ts';
+import { isOipInferUrl, isOipUrl, oipFrameworkErrorHandler, oipRoutes } from './routes/oip-routes.ts';
 import { pipelineRoutes } from './routes/pipeline-routes.ts';
 import { predictRoutes } from './routes/predict-routes.ts';
 import { promotionRoutes } from './routes/promotion-routes.ts';
@@ -39,8 +39,12 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
     forceCloseConnections: false,
     // Above every name and key the schemas allow (≤ 250 chars, ×3 when percent-encoded); the default 100 refused valid names.
     routerOptions: { maxParamLength: 1024 },
-    frameworkErrors: (err, req, reply) =>
-      isOipUrl(req.url) ? oipFrameworkErrorHandler(err, req, reply) : frameworkErrorHandler(err, req, reply),
+    frameworkErrors: (err, req, reply) => {
+      if (!isOipUrl(req.url)) return frameworkErrorHandler(err, req, reply);
+      // Refused before routing (a bad percent-encoding), so the infer route's own hook never sees it.
+      if (req.method === 'POST' && isOipInferUrl(req.url)) ctx.serving.oip.countRefused(toErrorResponse(err).body.error.code);
+      oipFrameworkErrorHandler(err, req, reply);
+    },
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -53,6 +53,8 @@ describe('/v2 infer metrics over HTTP', () => {
     expect((await infer('lin', { inputs: 'not a list' })).status).toBe(400);
     expect((await infer('lin', '{"inputs": [')).status).toBe(400);
     expect((await infer('lin', rows([[1, 1]]), null)).status).toBe(401);
+    // Refused by routing itself (a bad percent-encoding), before any route hook runs.
+    expect((await infer('%zz', rows([[1, 1]]))).status).toBe(400);
 
     const requests = await samples(keel.url, 'keel_oip_requests_total');
     expect(requests.get('keel_oip_requests_total{model="lin",model_version="1",code="ok"}')).toBe(3);
@@ -63,6 +65,7 @@ describe('/v2 infer metrics over HTTP', () => {
       VALIDATION_FAILED: 1,
       MALFORMED_JSON: 1,
       UNAUTHENTICATED: 1,
+      BAD_REQUEST: 1,
     });
 
     const seconds = await samples(keel.url, 'keel_oip_request_seconds_count');

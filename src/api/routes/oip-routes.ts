@@ -49,6 +49,9 @@ function installOipErrors(app: FastifyInstance): void {
 
 export const isOipUrl = (url: string): boolean => url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?');
 
+/** An infer URL, raw (routing may have failed on it): `/v2/models/{name}[/versions/{v}]/infer`. */
+export const isOipInferUrl = (url: string): boolean => /^\/v2\/models\/[^?]*\/infer(\?|$)/.test(url);
+
 /** Routing errors (a bad percent-encoding, an over-long name) never reach a plugin's error handler: the app calls this for /v2 URLs. */
 export function oipFrameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(err);
