@@ -16,14 +16,18 @@ import { startKeelProcess } from './lib/keel-process.ts';
 import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
 import { fmtMs, fmtRatio, percentile, runClosedLoop, type Samples } from './lib/stats.ts';
 import { UsageError } from './lib/usage-error.ts';
+import { findWrk, WrkLoad } from './lib/wrk.ts';
 
 const help = `npm run bench -- serving [flags]
 
   --concurrency <list>   closed-loop clients, comma separated (default 1,8,64)
-  --requests <n>         timed requests per side and concurrency (default 6000)
   --routes <n>           (origin, destination) pairs the predict requests rotate over (default 300)
-  --rounds <n>           timed rounds per concurrency, side order rotating (default 5); the requests are split across them
-  --quick                smoke run: 500 requests per side and concurrency
+  --rounds <n>           timed rounds per concurrency, side order rotating (default 5)
+  --load <wrk|node>      load generator: Debian's wrk (the default where installed: apt install wrk), or
+                         bench/lib's closed-loop node:http client (the fallback)
+  --seconds <n>          with wrk: seconds per timed round (default 2)
+  --requests <n>         with the node client: timed requests per side and concurrency, split across the rounds (default 6000)
+  --quick                smoke run: 1-second rounds with wrk, 500 requests with the node client
   --sides <list>         time only these sides (for profiling): baseline, oip, predict, predictNoBatch, predictNoLog
 
   With predict and predictNoBatch timed, batching on is then also driven at 2×, 4×, 8× the highest
@@ -42,13 +46,20 @@ function options(args: string[]) {
       requests: { type: 'string' },
       routes: { type: 'string' },
       rounds: { type: 'string' },
+      load: { type: 'string' },
+      seconds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       sides: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   const concurrency = concurrencyFlag(values.concurrency);
+  const load = values.load ?? (findWrk() ? 'wrk' : 'node');
+  if (load !== 'wrk' && load !== 'node') throw new UsageError(`--load is wrk or node, got '${load}'`);
+  if (load === 'wrk' && !findWrk()) throw new UsageError('--load wrk: wrk is not installed (apt install wrk)');
   return {
+    load: load as 'wrk' | 'node',
+    seconds: intFlag(values.seconds, values.quick ? 1 : 2, 1, 'seconds'),
     help: values.help,
     quick: values.quick,
     concurrency,
@@ -184,8 +195,12 @@ interface Side {
   key: 'baseline' | 'oip' | 'predict' | 'predictNoBatch' | 'predictNoLog';
   name: string;
   client: BenchHttpClient;
+  /** Where and as whom the load generator sends, for wrk. */
+  url: string;
+  apiKey: string;
   path: string;
-  body: (i: number) => string;
+  /** The request bodies, sent in turn. */
+  bodies: string[];
   /** The server process answering this side, whose CPU time is measured. */
   pid: number;
   /** Model runs and rows so far (the predict sides: from Keel's batch-size histogram). */
@@ -217,18 +232,63 @@ interface Result {
 
 type CpuUsed = ReturnType<typeof cpuSince>;
 
-/** Warms every side up, then times them in rounds whose order rotates, so load drift falls on all alike. */
-async function measure(sides: Side[], concurrency: number, requests: number, rounds: number): Promise<Result[]> {
-  const call = async (side: Side, i: number) => {
-    await side.client.expect('POST', side.path, side.body(i), 200);
+/**
+ * Drives one side at one concurrency for one round (round -1: the warm-up), adding each answer's
+ * latency and the wall time to `into`; returns the requests answered and the CPU the load
+ * generator used outside this process (ms).
+ */
+type Drive = (
+  side: Side,
+  concurrency: number,
+  round: number,
+  into: Samples,
+) => Promise<{ requests: number; clientCpuMs: number }>;
+
+/** bench/lib's node:http closed loop: `requests` split across `rounds`, the warm-up a tenth of them. */
+function nodeDrive(requests: number, rounds: number): Drive {
+  const per = Math.ceil(requests / rounds);
+  return async (side, concurrency, round, into) => {
+    const call = async (i: number) => {
+      await side.client.expect('POST', side.path, side.bodies[i % side.bodies.length] as string, 200);
+    };
+    const [from, to] = round < 0 ? [0, Math.max(concurrency * 4, Math.floor(requests / 10))] : [round * per, (round + 1) * per];
+    const before = into.latencies.length;
+    await runClosedLoop(from, to, concurrency, call, into);
+    return { requests: into.latencies.length - before, clientCpuMs: 0 };
   };
-  const warmup = Math.max(concurrency * 4, Math.floor(requests / 10));
-  for (const side of sides) await runClosedLoop(0, warmup, concurrency, (i) => call(side, i));
+}
+
+/** wrk for `seconds` per round (one second of warm-up), each round continuing the bodies' rotation. */
+function wrkDrive(wrk: WrkLoad, seconds: number): Drive {
+  const files = new Map<string, string>();
+  return async (side, concurrency, round, into) => {
+    let file = files.get(side.key);
+    if (!file) {
+      file = wrk.bodiesFile(side.key, side.bodies);
+      files.set(side.key, file);
+    }
+    const r = await wrk.run({
+      url: side.url,
+      path: side.path,
+      apiKey: side.apiKey,
+      bodiesFile: file,
+      concurrency,
+      seconds: round < 0 ? 1 : seconds,
+      startIndex: (round + 1) * 7919,
+    });
+    for (const l of r.latencies) into.latencies.push(l);
+    into.wallMs += r.wallMs;
+    return { requests: r.requests, clientCpuMs: r.cpuMs };
+  };
+}
+
+/** Warms every side up, then times them in rounds whose order rotates, so load drift falls on all alike. */
+async function measure(sides: Side[], concurrency: number, rounds: number, drive: Drive): Promise<Result[]> {
+  for (const side of sides) await drive(side, concurrency, -1, { latencies: [], wallMs: 0 });
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
   const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0 }));
   const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const perRound = sides.map((): number[] => []);
-  const per = Math.ceil(requests / rounds);
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < sides.length; k++) {
       const s = (k + r) % sides.length;
@@ -237,16 +297,17 @@ async function measure(sides: Side[], concurrency: number, requests: number, rou
       const cpuBefore = cpuSnapshot(side.pid);
       const startedUs = process.hrtime.bigint() / 1000n;
       const wallBefore = (samples[s] as Samples).wallMs;
-      await runClosedLoop(r * per, (r + 1) * per, concurrency, (i) => call(side, i), samples[s]);
-      perRound[s]?.push((per / ((samples[s] as Samples).wallMs - wallBefore)) * 1000);
+      const driven = await drive(side, concurrency, r, samples[s] as Samples);
+      perRound[s]?.push((driven.requests / ((samples[s] as Samples).wallMs - wallBefore)) * 1000);
       const used = cpuSince(side.pid, cpuBefore);
+      used.client += driven.clientCpuMs;
       const sum = cpu[s] as CpuUsed;
       for (const key of Object.keys(sum) as (keyof CpuUsed)[]) sum[key] += used[key];
       // BENCH_ROUNDS=<file>: each timed round's side and monotonic-clock µs span, to slice a CPU profile by side.
       if (process.env.BENCH_ROUNDS)
         appendFileSync(
           process.env.BENCH_ROUNDS,
-          `${JSON.stringify({ side: side.key, concurrency, requests: per, startUs: String(startedUs), endUs: String(process.hrtime.bigint() / 1000n) })}\n`,
+          `${JSON.stringify({ side: side.key, concurrency, requests: driven.requests, startUs: String(startedUs), endUs: String(process.hrtime.bigint() / 1000n) })}\n`,
         );
       const after = await side.counters?.();
       const total = counted[s] as KeelCounters;
@@ -381,41 +442,41 @@ export async function run(args: string[]): Promise<void> {
     const oipRequest = (i: number) => oipBodies[i % oipBodies.length] as string;
     const oipPath = `/v2/models/${model}/versions/${version}/infer`;
 
+    const keelSide = { client: keelClient, url: keel.url, apiKey: predictorKey, pid: keel.pid };
     const sides: Side[] = [
       {
         key: 'baseline',
         name: '(a) baseline: bare Fastify + ORT',
         client: client(baselineUrl, 'none'),
+        url: baselineUrl,
+        apiKey: 'none',
         path: oipPath,
-        body: oipRequest,
+        bodies: oipBodies,
         pid: baselinePid,
       },
-      { key: 'oip', name: '(b) keel OIP infer', client: keelClient, path: oipPath, body: oipRequest, pid: keel.pid },
+      { key: 'oip', name: '(b) keel OIP infer', ...keelSide, path: oipPath, bodies: oipBodies },
       {
         key: 'predict',
         name: '(c) keel predict, features + log',
-        client: keelClient,
+        ...keelSide,
         path: '/v1/deployments/delay/predict',
-        body: recordBody,
-        pid: keel.pid,
+        bodies: records,
         counters: () => keelCounters(keel.url),
       },
       {
         key: 'predictNoBatch',
         name: '(c) batching off (maxBatchRows 1)',
-        client: keelClient,
+        ...keelSide,
         path: '/v1/deployments/delay-nobatch/predict',
-        body: recordBody,
-        pid: keel.pid,
+        bodies: records,
         counters: () => keelCounters(keel.url),
       },
       {
         key: 'predictNoLog',
         name: '(c) log off (logSampleRate 0)',
-        client: keelClient,
+        ...keelSide,
         path: '/v1/deployments/delay-nolog/predict',
-        body: recordBody,
-        pid: keel.pid,
+        bodies: records,
         counters: () => keelCounters(keel.url),
       },
     ];
@@ -448,7 +509,7 @@ export async function run(args: string[]): Promise<void> {
       `ONNX Runtime alone (this process, same session options): ${cost.one.toFixed(0)} µs per row at 1 row per call, ${cost.sixteen.toFixed(0)} µs per row at 16 rows per call\n`,
     );
     process.stdout.write(
-      `load generator: bench/lib closed-loop client (node:http keep-alive, one process); predict rotates over ${records.length} routes, OIP over their ${oipBodies.length} logged model-input rows\n`,
+      `load generator: ${o.load === 'wrk' ? `wrk (one thread, keep-alive connections, closed loop), ${o.rounds} rounds of ${o.seconds} s per side and concurrency` : `bench/lib closed-loop client (node:http keep-alive, one process), ${o.requests} requests per side and concurrency`}; predict rotates over ${records.length} routes, OIP over their ${oipBodies.length} logged model-input rows\n`,
     );
     process.stdout.write(`machine: ${machineLine()}\ncode: ${codeVersion()}\nload average before: ${loadBefore}\n\n`);
     const results: Result[] = [];
@@ -456,12 +517,13 @@ export async function run(args: string[]): Promise<void> {
       head: ['deployment', 'concurrency', 'features', 'inference (queue + model)', 'log', 'total in Keel'],
       style: { head: [], border: [] },
     });
+    const drive = o.load === 'wrk' ? wrkDrive(new WrkLoad('wrk', dir), o.seconds) : nodeDrive(o.requests, o.rounds);
     const timed = o.sides ? sides.filter((x) => o.sides?.includes(x.key)) : sides;
     if (timed.length === 0) throw new UsageError(`--sides names none of ${sides.map((x) => x.key).join(', ')}`);
     for (const c of o.concurrency) {
       say(`concurrency ${c}…`);
       const before = await stageTotals(keel.url);
-      results.push(...(await measure(timed, c, o.requests, o.rounds)));
+      results.push(...(await measure(timed, c, o.rounds, drive)));
       const after = await stageTotals(keel.url);
       for (const d of ['delay', 'delay-nobatch', 'delay-nolog']) {
         const ms = (stage: string) => {
@@ -484,7 +546,7 @@ export async function run(args: string[]): Promise<void> {
       const sweepClient = client(keel.url, predictorKey, hiC * 8);
       for (let c = hiC * 2; c <= hiC * 8 && (curve.at(-1) as Result).p95 < offHi.p95; c *= 2) {
         say(`batching on at concurrency ${c}, for the same-p95 comparison…`);
-        curve.push(...(await measure([{ ...predictSide, client: sweepClient }], c, o.requests, o.rounds)));
+        curve.push(...(await measure([{ ...predictSide, client: sweepClient }], c, o.rounds, drive)));
       }
       const [a, b] = [curve.at(-2), curve.at(-1)] as [Result | undefined, Result];
       if (b.p95 >= offHi.p95 && a) {
@@ -593,7 +655,7 @@ export async function run(args: string[]): Promise<void> {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     process.stdout.write(
-      `requests per side and concurrency: ${o.requests}${o.quick ? ' (--quick)' : ''}; setup ${setupSeconds.toFixed(0)} s; load average before ${loadBefore}, after ${loadAfter}\ncommand: ${command}\n`,
+      `${o.quick ? '--quick; ' : ''}setup ${setupSeconds.toFixed(0)} s; load average before ${loadBefore}, after ${loadAfter}\ncommand: ${command}\n`,
     );
   } finally {
     await cleanup.run();

@@ -5,14 +5,17 @@ const msPerTick = 10;
 
 /**
  * CPU time (user + system) a process has used so far, in ms, all its threads or only its main
- * thread (where a Node server's JavaScript runs); NaN where /proc cannot tell.
+ * thread (where a Node server's JavaScript runs), or what its exited and reaped children used
+ * (a load generator run as a child process); NaN where /proc cannot tell.
  */
-export function processCpuMs(pid: number, mainThreadOnly = false): number {
+export function processCpuMs(pid: number, mainThreadOnly = false, reapedChildren = false): number {
   try {
     const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name (which may hold spaces): utime and stime are fields 14 and 15.
+    // Fields after the parenthesised command name (which may hold spaces): utime and stime are
+    // fields 14 and 15, cutime and cstime (reaped children) 16 and 17.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * msPerTick;
+    const first = reapedChildren ? 13 : 11;
+    return (Number(fields[first]) + Number(fields[first + 1])) * msPerTick;
   } catch {
     return Number.NaN;
   }

@@ -43,6 +43,16 @@ export class AuthService {
   /** The one read of each key in flight, shared by every request that needs it. */
   private readonly refreshing = new Map<string, Promise<CachedKey | undefined>>();
   private readonly projectCache = new Map<string, Project>();
+  /**
+   * Tokens already checked against the cache entry they map to: a request with the same token is
+   * then authenticated without hashing it again (a SHA-256 per request was the largest single
+   * cost of auth on the serving path). Looked up by the whole token, so no partial comparison of
+   * a secret happens; an entry is trusted only while it is still the key's current cache entry,
+   * so a refresh or a revocation sends the next request through the full check. At most one
+   * token per key is ever inserted (only a token that verified), so it stays as small as the
+   * key table.
+   */
+  private readonly verified = new Map<string, CachedKey>();
 
   constructor(
     private readonly tx: Transactor<AuthStores>,
@@ -250,12 +260,19 @@ export class AuthService {
    * UNAUTHENTICATED as authenticate() would for a cached key with the wrong secret.
    */
   authenticateCached(token: string): Principal | undefined {
+    const now = this.clock.now();
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (known.until > now && this.cache.get(known.record.id) === known) return checkState(known, now);
+      this.verified.delete(token);
+    }
     const m = keyPattern.exec(token);
     if (!m) return undefined;
-    const now = this.clock.now();
     const entry = this.cache.get(`key_${m[1]}`);
     if (!entry || entry.until <= now) return undefined;
-    return verify(entry, m[2] ?? '', now);
+    const principal = verify(entry, m[2] ?? '', now);
+    this.verified.set(token, entry);
+    return principal;
   }
 
   /**
@@ -291,6 +308,11 @@ function verify(entry: CachedKey | undefined, secret: string, now: number): Prin
   const stored = entry ? entry.hash : Buffer.alloc(32);
   const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
   if (!entry || !matches) throw new AppError('UNAUTHENTICATED', 'unknown API key');
+  return checkState(entry, now);
+}
+
+/** The principal of a key whose secret was checked, if the key is neither revoked nor expired. */
+function checkState(entry: CachedKey, now: number): Principal {
   const { record } = entry;
   if (record.revokedAt !== null) throw new AppError('UNAUTHENTICATED', 'this API key was revoked');
   if (record.expiresAt !== null && record.expiresAt <= now) {
