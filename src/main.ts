@@ -115,6 +115,7 @@ export async function createKeel(config: KeelConfig, opts: CreateKeelOptions = {
     config: config.serving,
     registry,
     resolveProject: (name) => auth.resolveProject(name),
+    cachedProject: (name) => auth.cachedProject(name),
     blobs,
     clock,
     logger,

@@ -105,6 +105,11 @@ export class AuthService {
     return actor.projects === '*' ? all : all.filter((p) => (actor.projects as ReadonlySet<string>).has(p.id));
   }
 
+  /** A project already resolved once (projects are never renamed or deleted): the serving hot path's synchronous lookup. */
+  cachedProject(nameOrId: string): Project | undefined {
+    return this.projectCache.get(nameOrId);
+  }
+
   /** Resolves a project by name or id, checking the caller may use it for `action`. */
   async resolveProject(nameOrId: string): Promise<Project> {
     // Projects are never renamed or deleted, so a found one can be remembered for good.

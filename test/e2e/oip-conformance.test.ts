@@ -404,6 +404,8 @@ describe('Open Inference Protocol v2', () => {
       expectError(await call('POST', `/v2/models/${names.other}/infer${q}`, body), 403, /not scoped/);
       const ok = await call('POST', `/v2/models/${names.other}/infer${q}`, body, keys.otherPredictor);
       expect(jsonOf<InferResponse>(ok).outputs[0]?.data).toEqual([6]);
+      // Now the project and the model are in memory (the synchronous path): still refused.
+      expectError(await call('POST', `/v2/models/${names.other}/infer${q}`, body), 403, /not scoped/);
       expectError(
         await call('POST', `/v2/models/${names.linear}/infer`, fp32([1, 2, 3]), keys.otherPredictor),
         403,

@@ -8,7 +8,8 @@ import { AppError, CancelToken } from '../../core/index.ts';
  */
 export function cancelOnClose(res: ServerResponse): CancelToken {
   const gone = new CancelToken();
-  res.once('close', () => {
+  // `on`, not `once`: 'close' fires once anyway, and once() wraps the listener on every request.
+  res.on('close', () => {
     if (!res.writableFinished) gone.cancel(new AppError('CLIENT_CLOSED', 'the client closed the connection'));
   });
   return gone;

@@ -46,21 +46,28 @@ export class ModelResolver {
   ) {}
 
   async model(projectId: string, name: string): Promise<ServedModel> {
+    const known = this.cachedModel(projectId, name);
+    if (known) return known;
     const key = `${projectId}\u0000${name}`;
     const hit = this.cache.get(key);
-    if (hit?.model) {
-      if (this.clock.now() - hit.fetchedAt >= this.ttlMs && !hit.pending) {
-        // This request is answered from the known model; a refresh that finds it gone drops it
-        // from the cache, so the next request hears of it.
-        this.refresh(key, hit, projectId, name).catch(() => undefined);
-      }
-      return hit.model;
-    }
     if (hit?.pending) return hit.pending;
     const entry: Cached = { model: null, fetchedAt: 0, pending: null };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, entry);
     return this.refresh(key, entry, projectId, name);
+  }
+
+  /** The model as last resolved, without waiting (undefined before its first read); past the TTL, a refresh starts behind it. */
+  cachedModel(projectId: string, name: string): ServedModel | undefined {
+    const key = `${projectId}\u0000${name}`;
+    const hit = this.cache.get(key);
+    if (!hit?.model) return undefined;
+    if (this.clock.now() - hit.fetchedAt >= this.ttlMs && !hit.pending) {
+      // This request is answered from the known model; a refresh that finds it gone drops it
+      // from the cache, so the next request hears of it.
+      this.refresh(key, hit, projectId, name).catch(() => undefined);
+    }
+    return hit.model;
   }
 
   /**

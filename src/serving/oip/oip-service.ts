@@ -58,6 +58,8 @@ export interface ModelReadiness {
 
 export interface OipServiceDeps {
   resolveProject(name: string): Promise<{ id: string }>;
+  /** A project `resolveProject` found before, answered without a promise (the infer hot path). */
+  cachedProject?(name: string): { id: string } | undefined;
   resolver: ModelResolver;
   cache: ModelCache;
   /** Model runs shared by concurrent requests; without it every request runs on its own. */
@@ -135,7 +137,9 @@ export class OipService {
     const started = performance.now();
     let series: InferSeries | undefined;
     try {
-      const { model, version } = await this.resolve(actor, target, 'serving:predict');
+      // Everything cached (every request but a model's first few): resolved without a promise per step.
+      const { model, version } =
+        this.resolveCached(actor, target, 'serving:predict') ?? (await this.resolve(actor, target, 'serving:predict'));
       series = this.seriesFor(model.name, version.version);
       const res = await this.inferResolved(model, version, req, signal);
       if (series) {
@@ -274,16 +278,30 @@ export class OipService {
 
   private async resolve(actor: Principal, target: OipTarget, action: 'serving:predict' | 'deployment:write') {
     const projectId = await this.projectId(actor, target.project, action);
-    const model = await this.deps.resolver.model(projectId, target.name);
-    const wanted =
-      target.version === undefined ? model.defaultVersion : /^\d{1,10}$/.test(target.version) ? Number(target.version) : null;
-    const version = model.versions.find((v) => v.version === wanted);
-    if (!version) {
-      const what = target.version === undefined ? 'has no versions' : `has no version '${target.version.slice(0, 40)}'`;
-      throw new AppError('NOT_FOUND', `model '${model.name}' ${what}`);
-    }
-    return { model, version };
+    return pickVersion(await this.deps.resolver.model(projectId, target.name), target);
   }
+
+  /** `resolve` when the project and the model are both in memory, else undefined (the same checks, in the same order). */
+  private resolveCached(actor: Principal, target: OipTarget, action: 'serving:predict' | 'deployment:write') {
+    authorize(actor, action);
+    const project = this.deps.cachedProject?.(target.project ?? this.deps.defaultProject);
+    if (!project) return undefined;
+    authorize(actor, action, project.id);
+    const model = this.deps.resolver.cachedModel(project.id, target.name);
+    return model ? pickVersion(model, target) : undefined;
+  }
+}
+
+/** The version of `model` a target names (its default version when it names none). */
+function pickVersion(model: ServedModel, target: OipTarget): { model: ServedModel; version: ServedVersion } {
+  const wanted =
+    target.version === undefined ? model.defaultVersion : /^\d{1,10}$/.test(target.version) ? Number(target.version) : null;
+  const version = model.versions.find((v) => v.version === wanted);
+  if (!version) {
+    const what = target.version === undefined ? 'has no versions' : `has no version '${target.version.slice(0, 40)}'`;
+    throw new AppError('NOT_FOUND', `model '${model.name}' ${what}`);
+  }
+  return { model, version };
 }
 
 const heldKey = (m: ServedModel): string => `${m.projectId}\u0000${m.name}`;
