@@ -1,6 +1,7 @@
 export * from './cancel-signal.ts';
 export * from './clock.ts';
 export * from './config.ts';
+export * from './counted-errors.ts';
 export * from './durations.ts';
 export * from './errors.ts';
 export * from './fast-histogram.ts';

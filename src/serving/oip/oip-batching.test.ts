@@ -113,6 +113,20 @@ describe('OipBatchers', () => {
     await batchers.close();
   });
 
+  it('gives two versions of one file batchers of their own, each observed under its own version', async () => {
+    const cache = fakeCache();
+    const observed: string[] = [];
+    const metrics = {
+      observerFor: (label: string) => () => observed.push(label),
+      watchQueue: () => undefined,
+    };
+    const batchers = new OipBatchers(cache as unknown as ModelCache, undefined, metrics);
+    await batchers.run({ name: 'm', version: 1, ref }, order, fetchAll, request([[1, 2]], ['a']), ['y'], {});
+    await batchers.run({ name: 'm', version: 2, ref }, order, fetchAll, request([[3, 4]], ['b']), ['y'], {});
+    expect(observed).toEqual(['m@1', 'm@2']);
+    await batchers.close();
+  });
+
   it('splits a request larger than a batch across model calls and joins its rows back in order', async () => {
     const cache = fakeCache();
     const batchers = new OipBatchers(cache as unknown as ModelCache, { maxBatchRows: 2, maxQueueDelayMs: 0, maxQueueRows: 100 });

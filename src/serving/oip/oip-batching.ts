@@ -5,7 +5,7 @@ import { type Batcher, createBatcher, type SubmitOptions } from '../batching/ind
 import type { ModelCache, ModelRef } from '../runtime/model-cache.ts';
 import type { OipMetrics } from './oip-metrics.ts';
 
-/** Batching limits of /v2 infer, per model file (a deployment's defaults; see docs/serving.md). */
+/** Batching limits of /v2 infer, per model version (a deployment's defaults; see docs/serving.md). */
 export interface OipBatchingOptions {
   maxBatchRows: number;
   maxQueueDelayMs: number;
@@ -66,7 +66,7 @@ export function batchable(inputs: readonly Spec[], outputs: readonly Spec[]): bo
 }
 
 /**
- * /v2 infer through a batcher per model file, as the predict API batches: rows of concurrent
+ * /v2 infer through a batcher per model version, as the predict API batches: rows of concurrent
  * requests run in one ONNX Runtime call (counted in rows), with a bounded queue (503 +
  * Retry-After when full), per-request deadline and priority, and cancellation of work whose
  * client left. The batch always fetches every output JSON can carry; each request gets the ones
@@ -120,7 +120,9 @@ export class OipBatchers {
     types: ort.Tensor.Type[],
     fetchAll: readonly string[],
   ) {
-    const key = model.ref.digest;
+    // Per model version, not per file: its metrics carry the version's label. Two versions of one
+    // file (rare: a re-registration) then batch apart but still share the loaded session.
+    const key = `${model.name}\u0000${model.version}\u0000${model.ref.digest}`;
     let batcher = this.batchers.get(key);
     if (!batcher) {
       const label = `${model.name}@${model.version}`;

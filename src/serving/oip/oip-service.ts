@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { authorize, type Principal } from '../../auth/index.ts';
-import { AppError, type CancelSignal } from '../../core/index.ts';
+import { AppError, type CancelSignal, CountedErrors } from '../../core/index.ts';
 import { describeDatatype } from '../runtime/datatypes.ts';
 import type { ModelCache, ModelRef, ModelState } from '../runtime/model-cache.ts';
 import type { ModelResolver, ServedModel, ServedVersion } from './model-resolver.ts';
@@ -84,7 +84,7 @@ export class OipService {
   private readonly held = new Set<string>();
   private readonly series = new Map<string, InferSeries>();
   /** Errors `infer` threw and counted, so the route does not count them again. */
-  private readonly counted = new WeakSet<object>();
+  private readonly counted = new CountedErrors();
   private closing = false;
 
   constructor(private readonly deps: OipServiceDeps) {}
@@ -150,8 +150,7 @@ export class OipService {
     } catch (e) {
       if (this.deps.metrics) {
         const labels = series?.labels ?? { model: UNRESOLVED_MODEL, model_version: '' };
-        this.deps.metrics.requests.inc({ ...labels, code: e instanceof AppError ? e.code : 'INTERNAL' });
-        if (typeof e === 'object' && e !== null) this.counted.add(e);
+        this.deps.metrics.requests.inc({ ...labels, code: this.counted.count(e) });
       }
       throw e;
     }
@@ -159,7 +158,7 @@ export class OipService {
 
   /** Whether `infer` threw (and so counted) this error. */
   hasCounted(error: unknown): boolean {
-    return typeof error === 'object' && error !== null && this.counted.has(error);
+    return this.counted.has(error);
   }
 
   /** Counts an infer request refused before `infer` ran (an invalid body, a failed authentication), by its answer's code. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../../auth/index.ts';
-import { AppError, type CancelSignal, type Clock, type Logger } from '../../core/index.ts';
+import { AppError, type CancelSignal, type Clock, CountedErrors, type Logger } from '../../core/index.ts';
 import { type Batcher, batchObserver, createBatcher, type SubmitOptions } from '../batching/index.ts';
 import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
@@ -71,7 +71,7 @@ export class PredictService {
   private readonly limits = new TokenBuckets();
   private readonly labels = new Map<string, Labels>();
   /** Errors `predict` has counted, so the route's error hook does not count them again. */
-  private readonly counted = new WeakSet<object>();
+  private readonly counted = new CountedErrors();
   private readonly random: () => number;
 
   constructor(private readonly deps: PredictDeps) {
@@ -99,18 +99,14 @@ export class PredictService {
       this.deps.metrics.requests.inc(labels.ok);
       return res;
     } catch (e) {
-      this.deps.metrics.requests.inc({
-        ...(labels?.base ?? this.unresolvedLabels(deployment)),
-        code: e instanceof AppError ? e.code : 'INTERNAL',
-      });
-      if (typeof e === 'object' && e !== null) this.counted.add(e);
+      this.deps.metrics.requests.inc({ ...(labels?.base ?? this.unresolvedLabels(deployment)), code: this.counted.count(e) });
       throw e;
     }
   }
 
   /** Whether `predict` threw (and so counted) this error. */
   hasCounted(error: unknown): boolean {
-    return typeof error === 'object' && error !== null && this.counted.has(error);
+    return this.counted.has(error);
   }
 
   /**
