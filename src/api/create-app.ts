@@ -75,7 +75,7 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
   // Callback-style hooks on every request: an async hook costs a promise and a microtask each.
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    ctx.metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    ctx.metrics.observeHttp(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

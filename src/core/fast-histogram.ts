@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { SeriesIndex } from './series-index.ts';
 
 /** One label set's series: what the hot path holds and observes into. */
 export interface HistogramSeries {
@@ -21,7 +22,7 @@ export interface FastHistogramOptions<L extends string> {
   registers: Registry[];
 }
 
-interface MetricValue {
+export interface MetricValue {
   labels: Record<string, string | number>;
   value: number;
   metricName: string;
@@ -31,44 +32,28 @@ interface MetricValue {
  * A Prometheus histogram for the request path, exposed exactly as prom-client's `Histogram`
  * is (same series, same text), but cheaper to observe: prom-client checks and hashes the label
  * set on every observation, even through a bound child, which on a slow machine costs several
- * µs each and the predict path makes about ten a request. Here a label object seen before (the
- * callers keep theirs) finds its series through a WeakMap, any other through one joined key.
- * As in prom-client, a series' labels are written in the order of the first label object that made it.
+ * µs each and the predict path makes about ten a request. Series are found through a
+ * `SeriesIndex`.
  */
 export class FastHistogram<L extends string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   readonly name: string;
   readonly help: string;
-  private readonly labelNames: readonly L[];
   private readonly bounds: Float64Array;
-  private readonly byKey = new Map<string, Series>();
-  private byObject = new WeakMap<object, Series>();
+  private readonly series: SeriesIndex<L, Series>;
 
   constructor(options: FastHistogramOptions<L>) {
     this.name = options.name;
     this.help = options.help;
-    this.labelNames = options.labelNames;
+    this.series = new SeriesIndex(options.labelNames, (labels) => this.newSeries(labels));
     this.bounds = Float64Array.from([...options.buckets].sort((a, b) => a - b));
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
   /** The series of a label set, to observe into without looking it up again; exposed (at zero) from then on. */
   labels(labels: Readonly<Record<L, string>>): HistogramSeries {
-    let series = this.byObject.get(labels);
-    if (series) return series;
-    let key = '';
-    for (const name of this.labelNames) key += `${labels[name]}\u0000`;
-    series = this.byKey.get(key);
-    if (!series) {
-      const ordered: Record<string, string> = {};
-      for (const name of Object.keys(labels))
-        if ((this.labelNames as readonly string[]).includes(name)) ordered[name] = String(labels[name as L]);
-      series = this.newSeries(ordered);
-      this.byKey.set(key, series);
-    }
-    this.byObject.set(labels, series);
-    return series;
+    return this.series.get(labels);
   }
 
   observe(labels: Readonly<Record<L, string>>, value: number): void {
@@ -79,7 +64,7 @@ export class FastHistogram<L extends string> {
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
     const values: MetricValue[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const s of this.byKey.values()) {
+    for (const s of this.series.all()) {
       let total = 0;
       this.bounds.forEach((le, i) => {
         total += s.counts[i] as number;
@@ -93,8 +78,7 @@ export class FastHistogram<L extends string> {
   }
 
   reset(): void {
-    this.byKey.clear();
-    this.byObject = new WeakMap();
+    this.series.clear();
   }
 
   private newSeries(labels: Record<string, string>): Series {

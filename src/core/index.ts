@@ -4,6 +4,7 @@ export * from './config.ts';
 export * from './counted-errors.ts';
 export * from './durations.ts';
 export * from './errors.ts';
+export * from './fast-counter.ts';
 export * from './fast-histogram.ts';
 export * from './ids.ts';
 export * from './logger.ts';

@@ -1,5 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { FastHistogram } from '../../core/index.ts';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from '../../core/index.ts';
 import { type BatchInfo, batchObserver } from '../batching/index.ts';
 
 /**
@@ -8,7 +8,7 @@ import { type BatchInfo, batchObserver } from '../batching/index.ts';
  * deployment.
  */
 export interface OipMetrics {
-  requests: Counter<'model' | 'model_version' | 'code'>;
+  requests: FastCounter<'model' | 'model_version' | 'code'>;
   seconds: FastHistogram<'model' | 'model_version'>;
   batchRows: FastHistogram<'model'>;
   batchSeconds: FastHistogram<'model' | 'part'>;
@@ -53,7 +53,7 @@ export function createOipMetrics(registry: Registry): OipMetrics {
     },
   });
   return {
-    requests: new Counter({
+    requests: new FastCounter({
       name: 'keel_oip_requests_total',
       help: `/v2 infer requests by outcome code (ok, or the error code), refused ones included (model="${UNRESOLVED_MODEL}" when never resolved)`,
       labelNames: ['model', 'model_version', 'code'] as const,

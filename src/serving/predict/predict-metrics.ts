@@ -1,10 +1,10 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { FastHistogram } from '../../core/index.ts';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from '../../core/index.ts';
 
 export interface PredictMetrics {
   stage: FastHistogram<'stage' | 'deployment' | 'model_version'>;
-  requests: Counter<'deployment' | 'model_version' | 'code'>;
-  degraded: Counter<'deployment' | 'model_version' | 'reason'>;
+  requests: FastCounter<'deployment' | 'model_version' | 'code'>;
+  degraded: FastCounter<'deployment' | 'model_version' | 'reason'>;
   batchRows: FastHistogram<'model'>;
   batchSeconds: FastHistogram<'model' | 'part'>;
   queueRows: Gauge<'model'>;
@@ -34,13 +34,13 @@ export function createPredictMetrics(registry: Registry): PredictMetrics {
       buckets: seconds,
       registers: [registry],
     }),
-    requests: new Counter({
+    requests: new FastCounter({
       name: 'keel_predict_requests_total',
       help: `Predict requests by outcome code (ok, or the error code), invalid and unknown-deployment ones included (deployment="${UNRESOLVED_DEPLOYMENT}" when never resolved)`,
       labelNames: ['deployment', 'model_version', 'code'] as const,
       registers: [registry],
     }),
-    degraded: new Counter({
+    degraded: new FastCounter({
       name: 'keel_predict_degraded_total',
       help: 'Responses served with last-known or default feature values',
       labelNames: ['deployment', 'model_version', 'reason'] as const,
