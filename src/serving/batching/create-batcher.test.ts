@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, CancelToken } from '../../core/index.ts';
 import { LazyAbort } from './batch-slices.ts';
-import { batcherKit, range, track } from './batcher-test-kit.ts';
+import { batcherKit, range, type SeenRun, track } from './batcher-test-kit.ts';
 
 describe('createBatcher: packing', () => {
   it('fills batches up to maxBatchItems across many requests', async () => {
@@ -384,6 +384,74 @@ describe('createBatcher: stats and shutdown', () => {
     await timers.advance(20);
     expect(infos).toEqual([{ items: 3, requests: 2, waitMs: 3, runMs: 7 }]);
     expect(batcher.stats()).toMatchObject({ batches: 1, accepted: 2, succeeded: 2 });
+  });
+
+  it('runExclusive: at low load a request runs on its own, counted and reported as a batch', async () => {
+    const { batcher, runs, timers, infos } = batcherKit({ maxDelayMs: 10 });
+    // Not before a batch has shown the load is low.
+    expect(batcher.runExclusive(1, async () => 'mine')).toBeUndefined();
+    await batcher.submit([1]);
+    await timers.tick();
+    const alone = batcher.runExclusive(2, async () => {
+      timers.clock.advance(3);
+      return 'mine';
+    });
+    expect(alone).toBeDefined();
+    await expect(alone).resolves.toBe('mine');
+    expect(runs).toHaveLength(1);
+    expect(infos.at(-1)).toEqual({ items: 2, requests: 1, waitMs: 0, runMs: 3 });
+    expect(batcher.stats()).toMatchObject({ batches: 2, accepted: 2, succeeded: 2, runningBatches: 0, runningItems: 0 });
+    const failure = new Error('model failed');
+    await expect(batcher.runExclusive(1, () => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(
+      batcher.runExclusive(1, () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(batcher.stats()).toMatchObject({ failed: 2, runningBatches: 0 });
+    expect(infos.at(-1)).toMatchObject({ items: 1, requests: 1, error: failure });
+  });
+
+  it('runExclusive: requests that arrive meanwhile queue behind it, and it never jumps a queue or a running batch', async () => {
+    const { batcher, runs, timers } = batcherKit({ maxDelayMs: 10, maxBatchItems: 4 }, true);
+    const first = track(batcher.submit([1]));
+    await timers.tick();
+    (runs[0] as SeenRun).finish();
+    await timers.tick();
+    expect(first.value).toEqual([10]);
+    let release: (v: string) => void = () => undefined;
+    const alone = track(batcher.runExclusive(1, () => new Promise<string>((r) => (release = r))) as Promise<string>);
+    // Busy: another exclusive run is refused, submitted work waits for it.
+    expect(batcher.runExclusive(1, async () => 'other')).toBeUndefined();
+    const a = track(batcher.submit([2]));
+    const b = track(batcher.submit([3]));
+    await timers.turn();
+    expect(runs).toHaveLength(1);
+    release('done');
+    await timers.turn();
+    expect(alone.value).toBe('done');
+    expect(runs.map((r) => r.items)).toEqual([[1], [2, 3]]);
+    // A queue or a running batch refuses it, and so does a last batch of several requests.
+    expect(batcher.runExclusive(1, async () => 'x')).toBeUndefined();
+    (runs[1] as SeenRun).finish();
+    await timers.tick();
+    expect([a.value, b.value]).toEqual([[20], [30]]);
+    expect(batcher.runExclusive(1, async () => 'x')).toBeUndefined();
+  });
+
+  it('runExclusive: refuses more rows than a batch holds, and close() waits for it', async () => {
+    const { batcher, timers } = batcherKit({ maxDelayMs: 10, maxBatchItems: 4 });
+    await batcher.submit([1]);
+    await timers.tick();
+    expect(batcher.runExclusive(5, async () => 'big')).toBeUndefined();
+    let release: (v: string) => void = () => undefined;
+    const alone = track(batcher.runExclusive(4, () => new Promise<string>((r) => (release = r))) as Promise<string>);
+    const closed = track(batcher.close());
+    await timers.tick();
+    expect(closed.status).toBe('pending');
+    release('done');
+    await timers.tick();
+    expect([alone.value, closed.status]).toEqual(['done', 'resolved']);
   });
 
   it('close() runs queued work without waiting, then refuses new work', async () => {

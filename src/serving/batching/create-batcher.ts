@@ -38,6 +38,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   let seenArrivals = 0;
   let waiting = false;
   let runMsAverage = 0;
+  /** Whether the last batch held one request: low load, where runExclusive may skip the queue. */
+  let lastBatchSingle = false;
   let wake: { at: number; cancel: () => void } | undefined;
   let pumpQueued = false;
   let closing = false;
@@ -194,6 +196,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     }
     const runMs = clock.now() - started;
     runMsAverage = runMsAverage === 0 ? runMs : 0.8 * runMsAverage + 0.2 * runMs;
+    lastBatchSingle = live.length === 1;
     if (options.onBatch) {
       // A request has at most one slice per batch: it is taken whole, or split once at the batch's end.
       const oldest = live.reduce((min, s) => Math.min(min, s.req.enqueuedAt), Number.POSITIVE_INFINITY);
@@ -317,8 +320,48 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     });
   }
 
+  function runExclusive<T>(rows: number, work: () => Promise<T>): Promise<T> | undefined {
+    if (!lastBatchSingle || closing || running > 0 || queuedItems > 0 || rows < 1 || rows > maxBatchItems) return undefined;
+    running++;
+    runningItems += rows;
+    counts.accepted++;
+    counts.batches++;
+    arrivals++;
+    seenArrivals = arrivals;
+    const started = clock.now();
+    let work_: Promise<T>;
+    try {
+      work_ = work();
+    } catch (error) {
+      work_ = Promise.reject(error);
+    }
+    const finish = (error: unknown, failed: boolean) => {
+      const runMs = clock.now() - started;
+      runMsAverage = runMsAverage === 0 ? runMs : 0.8 * runMsAverage + 0.2 * runMs;
+      if (failed) counts.failed++;
+      else counts.succeeded++;
+      if (options.onBatch)
+        report(failed ? { items: rows, requests: 1, waitMs: 0, runMs, error } : { items: rows, requests: 1, waitMs: 0, runMs });
+      running--;
+      runningItems -= rows;
+      pump();
+      checkIdle();
+    };
+    return work_.then(
+      (value) => {
+        finish(undefined, false);
+        return value;
+      },
+      (error: unknown) => {
+        finish(error, true);
+        throw error;
+      },
+    );
+  }
+
   return {
     submit,
+    runExclusive,
     stats: (): BatcherStats => ({
       ...counts,
       queuedItems,

@@ -113,6 +113,39 @@ describe('OipBatchers', () => {
     await batchers.close();
   });
 
+  it('at low load runs a request on its own tensors, fetching what it asked for; with a timeout it queues', async () => {
+    const cache = fakeCache();
+    const seen: { feeds: Record<string, ort.Tensor>; fetches: readonly string[] | undefined }[] = [];
+    const run = cache.run;
+    cache.run = async (r, feeds, fetches) => {
+      seen.push({ feeds, fetches });
+      return run(r, feeds, fetches);
+    };
+    const observed: number[] = [];
+    const metrics = { observerFor: () => (info: { items: number }) => observed.push(info.items), watchQueue: () => undefined };
+    const batchers = new OipBatchers(cache as unknown as ModelCache, undefined, metrics);
+    const settle = () => new Promise((r) => setImmediate(r));
+    await batchers.run(model, order, fetchAll, request([[1, 2]], ['a']), ['y'], {});
+    await settle();
+    const feeds = request(
+      [
+        [3, 4],
+        [5, 6],
+      ],
+      ['b', 'c'],
+    );
+    const out = await batchers.run(model, order, fetchAll, feeds, ['echo', 'y'], {});
+    expect(seen[1]?.feeds).toBe(feeds);
+    expect(seen[1]?.fetches).toEqual(['echo', 'y']);
+    expect(out.echo?.data).toEqual(['b', 'c']);
+    expect(Array.from(out.y?.data as Float32Array)).toEqual([6, 8, 10, 12]);
+    await settle();
+    await batchers.run(model, order, fetchAll, request([[7, 8]], ['d']), ['y'], { timeoutMs: 1000 });
+    expect(seen[2]?.fetches).toEqual(fetchAll);
+    expect(observed).toEqual([1, 2, 1]);
+    await batchers.close();
+  });
+
   it('gives two versions of one file batchers of their own, each observed under its own version', async () => {
     const cache = fakeCache();
     const observed: string[] = [];

@@ -95,11 +95,24 @@ export class OipBatchers {
   ): Promise<Record<string, ort.Tensor>> {
     const tensors = order.map((name) => feeds[name] as ort.Tensor);
     const rows = tensors[0]?.dims[0] ?? 0;
+    const types = tensors.map((t) => t.type);
+    const batcher = this.batcherFor(model, order, types, fetchAll);
+    // At low load (the last batch was one request, nothing waits) a request with no deadline or
+    // priority of its own runs straight away on its own tensors, as the batcher would have run it
+    // alone, without the queue's bookkeeping; it still counts as the batcher's running batch.
+    if (submit.timeoutMs === undefined && submit.deadline === undefined && !submit.priority && !submit.signal?.aborted) {
+      const alone = batcher.runExclusive(rows, () => this.runModel(model.ref, feeds, fetches));
+      if (alone) {
+        const out = await alone;
+        // As the queued path does: a client that left is answered (and counted) as gone.
+        if (submit.signal?.aborted) throw submit.signal.reason;
+        return out;
+      }
+    }
     const request: RequestFeeds = { tensors, widths: tensors.map((t) => t.size / Math.max(rows, 1)), rows };
     const items: Row[] = new Array(rows);
     for (let r = 0; r < rows; r++) items[r] = { feeds: request, row: r };
-    const types = tensors.map((t) => t.type);
-    const answers = await this.batcherFor(model, order, types, fetchAll).submit(items, submit);
+    const answers = await batcher.submit(items, submit);
     const out: Record<string, ort.Tensor> = {};
     for (const name of fetches) {
       const k = fetchAll.indexOf(name);
@@ -170,8 +183,12 @@ export class OipBatchers {
       const dims = [items.length, ...(spec.shape.slice(1) as number[])];
       feeds[name] = new ort.Tensor(types[j] as ort.Tensor.Type, data as ort.Tensor.DataType, dims);
     });
+    return this.runModel(ref, feeds, fetchAll);
+  }
+
+  private async runModel(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches: readonly string[]) {
     try {
-      return await this.cache.run(ref, feeds, fetchAll);
+      return await this.cache.run(ref, feeds, fetches);
     } catch (e) {
       if (e instanceof AppError) throw e;
       throw new AppError('INFERENCE_FAILED', `inference failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
