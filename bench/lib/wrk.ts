@@ -1,8 +1,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { processCpuMs } from './cpu.ts';
+import { undoWrkCorrection, wrkCorrectionInterval } from './wrk-histogram.ts';
+
+/** The Lua side of a run: rotates the bodies, prints the summary and the latency histogram. */
+const scriptPath = join(dirname(fileURLToPath(import.meta.url)), 'keel-bench.lua');
 
 const run = promisify(execFile);
 
@@ -17,42 +22,10 @@ export function findWrk(): string | undefined {
   }
 }
 
-/**
- * The Lua side of one wrk run: POSTs the bodies of a file (one JSON per line) in turn, starting
- * at a given index so consecutive rounds continue the rotation, and prints the latency
- * histogram (distinct µs values and their counts) after its summary, for the bench to merge
- * rounds exactly instead of averaging percentiles.
- */
-const script = `
-local bodies, n, nextIndex, path = {}, 0, 0, "/"
-function init(args)
-  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
-  n = #bodies
-  path = args[2]
-  nextIndex = tonumber(args[3])
-  if args[4] ~= "" then wrk.headers["authorization"] = "Bearer " .. args[4] end
-  wrk.headers["content-type"] = "application/json"
-end
-function request()
-  local body = bodies[(nextIndex % n) + 1]
-  nextIndex = nextIndex + 1
-  return wrk.format("POST", path, nil, body)
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write("KEEL-WRK ", summary.requests, " ", summary.duration, " ", e.status, " ",
-    e.connect + e.read + e.write + e.timeout, "\\n")
-  for i = 1, #latency do
-    local value, count = latency(i)
-    io.write(value, " ", count, "\\n")
-  end
-end
-`;
-
 export interface WrkRound {
   requests: number;
   wallMs: number;
-  /** Every request's latency in ms, expanded from wrk's µs histogram. */
+  /** Every request's latency in ms, from wrk's µs histogram with its coordinated-omission samples taken out. */
   latencies: number[];
   /** CPU the wrk process used (user + system), ms. */
   cpuMs: number;
@@ -60,15 +33,10 @@ export interface WrkRound {
 
 /** A closed-loop load generator on wrk: `concurrency` keep-alive connections, each sending its next request when its last answer arrives. */
 export class WrkLoad {
-  private readonly scriptPath: string;
-
   constructor(
     private readonly binary: string,
     private readonly dir: string,
-  ) {
-    this.scriptPath = join(dir, 'keel-bench.lua');
-    writeFileSync(this.scriptPath, script);
-  }
+  ) {}
 
   /** Writes bodies for `run`, one per line (JSON holds no raw newline). */
   bodiesFile(name: string, bodies: string[]): string {
@@ -97,7 +65,7 @@ export class WrkLoad {
         '--timeout',
         '60s',
         '-s',
-        this.scriptPath,
+        scriptPath,
         o.url,
         '--',
         o.bodiesFile,
@@ -122,11 +90,19 @@ export class WrkLoad {
         `wrk against ${o.path}: ${badStatus} answers with status ≥ 400 and ${socketErrors} socket errors in ${requests} requests`,
       );
     }
-    const latencies: number[] = [];
+    const corrected = new Map<number, number>();
     for (const line of lines.slice(at + 1)) {
       const [value, count] = line.split(' ').map(Number);
       if (value === undefined || count === undefined || Number.isNaN(count)) continue;
-      for (let k = 0; k < count; k++) latencies.push(value / 1000);
+      corrected.set(value, count);
+    }
+    const recorded = undoWrkCorrection(corrected, wrkCorrectionInterval(durationUs, requests, o.concurrency));
+    const latencies: number[] = [];
+    for (const [value, count] of recorded) for (let k = 0; k < count; k++) latencies.push(value / 1000);
+    if (latencies.length !== requests) {
+      throw new Error(
+        `wrk against ${o.path}: ${requests} requests but ${latencies.length} latencies once its correction is undone`,
+      );
     }
     return { requests, wallMs: durationUs / 1000, latencies, cpuMs };
   }
