@@ -8,7 +8,16 @@ export async function startBareServer(modelPath: string, cleanup: Cleanup): Prom
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...profileFlags('baseline'), '--import', 'tsx', 'bench/serving/bare-oip-server.ts', modelPath, String(port)],
+    // The V8 setting `keel serve` runs with (docs/adr/0005), so the two servers' heaps are managed alike.
+    [
+      ...profileFlags('baseline'),
+      '--no-allocation-site-pretenuring',
+      '--import',
+      'tsx',
+      'bench/serving/bare-oip-server.ts',
+      modelPath,
+      String(port),
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   cleanup.add('stop the baseline server', async () => {

@@ -48,9 +48,10 @@ export class AuthService {
    * then authenticated without hashing it again (a SHA-256 per request was the largest single
    * cost of auth on the serving path). Looked up by the whole token, so no partial comparison of
    * a secret happens; an entry is trusted only while it is still the key's current cache entry,
-   * so a refresh or a revocation sends the next request through the full check. At most one
-   * token per key is ever inserted (only a token that verified), so it stays as small as the
-   * key table.
+   * so a refresh or a revocation sends the next request through the full check. Only a token
+   * that verified is inserted, and it leaves with its key's cache entry (`forget`), so there is
+   * at most one per cached key. The tokens are secrets held in memory for as long as their key
+   * is cached, as every request's header holds them for its own lifetime.
    */
   private readonly verified = new Map<string, CachedKey>();
 
@@ -192,7 +193,7 @@ export class AuthService {
       });
       return { ...existing, revokedAt: at };
     });
-    this.cache.delete(id);
+    this.forget(id);
     this.refreshing.delete(id);
     return this.toPublic(record);
   }
@@ -233,7 +234,7 @@ export class AuthService {
           // A revocation while this read was out made it moot (the read may predate the revoke).
           if (this.refreshing.get(id) !== read) return this.cache.get(id);
           if (!record) {
-            this.cache.delete(id);
+            this.forget(id);
             return undefined;
           }
           const entry: CachedKey = {
@@ -242,6 +243,7 @@ export class AuthService {
             hash: Buffer.from(record.secretHash, 'hex'),
             principal: toPrincipal(record),
           };
+          this.forget(id);
           this.cache.set(id, entry);
           return entry;
         },
@@ -277,7 +279,15 @@ export class AuthService {
     if (!entry || entry.until <= now) return undefined;
     const principal = verify(entry, m[2] ?? '', now);
     this.verified.set(token, entry);
+    entry.token = token;
     return principal;
+  }
+
+  /** Drops a key's cache entry and the token remembered with it. */
+  private forget(id: string): void {
+    const token = this.cache.get(id)?.token;
+    if (token !== undefined) this.verified.delete(token);
+    this.cache.delete(id);
   }
 
   /**
@@ -305,6 +315,8 @@ interface CachedKey {
   until: number;
   hash: Buffer;
   principal: Principal;
+  /** The token last verified against this entry, remembered in `verified`. */
+  token?: string;
 }
 
 /** Checks a presented secret against a key in constant time, then the key's state. */

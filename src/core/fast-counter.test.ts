@@ -29,6 +29,9 @@ describe('FastCounter', () => {
     }
     fast.labels({ code: 'ok', deployment: 'bound' }).inc();
     reference.labels({ code: 'ok', deployment: 'bound' }).inc();
+    // Bound but never incremented: exposed by neither.
+    fast.labels({ code: 'ok', deployment: 'idle' });
+    reference.labels({ code: 'ok', deployment: 'idle' });
     expect(await fastRegistry.metrics()).toBe(await referenceRegistry.metrics());
     expect(await fastRegistry.getMetricsAsJSON()).toEqual(await referenceRegistry.getMetricsAsJSON());
   });

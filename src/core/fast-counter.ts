@@ -39,9 +39,19 @@ export class FastCounter<L extends string> {
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
-  /** The series of a label set, to increment without looking it up again; exposed from its first increment on. */
+  /**
+   * A label set's series, to increment without looking it up again. As with prom-client's bound
+   * child, the series is made, and exposed, only at its first increment.
+   */
   labels(labels: Readonly<Record<L, string>>): CounterSeries {
-    return this.series.get(labels);
+    const index = this.series;
+    let series: Series | undefined;
+    return {
+      inc(value = 1) {
+        series ??= index.get(labels);
+        series.inc(value);
+      },
+    };
   }
 
   inc(labels: Readonly<Record<L, string>>, value = 1): void {

@@ -146,6 +146,25 @@ describe('OipBatchers', () => {
     await batchers.close();
   });
 
+  it('refuses outputs without the batch dimension on the low-load path too', async () => {
+    const cache = fakeCache();
+    const run = cache.run;
+    let broken = false;
+    cache.run = async (r, feeds, fetches) => {
+      const out = await run(r, feeds, fetches);
+      return broken ? { ...out, y: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]) } : out;
+    };
+    const batchers = new OipBatchers(cache as unknown as ModelCache);
+    await batchers.run(model, order, fetchAll, request([[1, 2]], ['a']), ['y'], {});
+    await new Promise((r) => setImmediate(r));
+    broken = true;
+    await expect(batchers.run(model, order, fetchAll, request([[3, 4]], ['b']), ['y'], {})).rejects.toMatchObject({
+      code: 'INFERENCE_FAILED',
+      message: expect.stringContaining('no batch dimension'),
+    });
+    await batchers.close();
+  });
+
   it('gives two versions of one file batchers of their own, each observed under its own version', async () => {
     const cache = fakeCache();
     const observed: string[] = [];

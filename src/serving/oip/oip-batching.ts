@@ -101,10 +101,17 @@ export class OipBatchers {
     // priority of its own runs straight away on its own tensors, as the batcher would have run it
     // alone, without the queue's bookkeeping; it still counts as the batcher's running batch.
     if (submit.timeoutMs === undefined && submit.deadline === undefined && !submit.priority && !submit.signal?.aborted) {
-      const alone = batcher.runExclusive(rows, () => this.runModel(model.ref, feeds, fetches));
+      const alone = batcher.runExclusive(rows, async () => {
+        const out = await this.runModel(model.ref, feeds, fetches);
+        // The same check the queued path makes: every output leads with the request's rows.
+        batchOutputs(out, fetches, rows);
+        return out;
+      });
       if (alone) {
-        const out = await alone;
-        // As the queued path does: a client that left is answered (and counted) as gone.
+        // As the queued path does: a client that left is answered (and counted) as gone, whatever the run did.
+        const out = await alone.catch((e: unknown) => {
+          throw submit.signal?.aborted ? submit.signal.reason : e;
+        });
         if (submit.signal?.aborted) throw submit.signal.reason;
         return out;
       }
@@ -228,8 +235,9 @@ function gatherRows(sources: Values[], rows: number[], width: number): ArrayLike
   return out;
 }
 
-function splitRows(results: Record<string, ort.Tensor>, fetchAll: readonly string[], rows: number): RowAnswer[] {
-  const tensors = fetchAll.map((name) => {
+/** The outputs `names` of a run over `rows` rows, each checked to lead with those rows. */
+function batchOutputs(results: Record<string, ort.Tensor>, names: readonly string[], rows: number): ort.Tensor[] {
+  return names.map((name) => {
     const t = results[name];
     if (!t) throw new AppError('INFERENCE_FAILED', `the model returned no output '${name}'`);
     if (t.dims[0] !== rows) {
@@ -240,6 +248,10 @@ function splitRows(results: Record<string, ort.Tensor>, fetchAll: readonly strin
     }
     return t;
   });
+}
+
+function splitRows(results: Record<string, ort.Tensor>, fetchAll: readonly string[], rows: number): RowAnswer[] {
+  const tensors = batchOutputs(results, fetchAll, rows);
   const batch: BatchOutputs = {
     tensors,
     widths: tensors.map((t) => t.size / Math.max(rows, 1)),
