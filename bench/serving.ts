@@ -16,7 +16,7 @@ import { startKeelProcess } from './lib/keel-process.ts';
 import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
 import { fmtMs, fmtRatio, percentile, runClosedLoop, type Samples } from './lib/stats.ts';
 import { UsageError } from './lib/usage-error.ts';
-import { findWrk, WrkLoad } from './lib/wrk.ts';
+import { WrkLoad, wrkInstalled } from './lib/wrk.ts';
 
 const help = `npm run bench -- serving [flags]
 
@@ -54,9 +54,9 @@ function options(args: string[]) {
     },
   });
   const concurrency = concurrencyFlag(values.concurrency);
-  const load = values.load ?? (findWrk() ? 'wrk' : 'node');
+  const load = values.load ?? (wrkInstalled() ? 'wrk' : 'node');
   if (load !== 'wrk' && load !== 'node') throw new UsageError(`--load is wrk or node, got '${load}'`);
-  if (load === 'wrk' && !findWrk()) throw new UsageError('--load wrk: wrk is not installed (apt install wrk)');
+  if (load === 'wrk' && !wrkInstalled()) throw new UsageError('--load wrk: wrk is not installed (apt install wrk)');
   return {
     load: load as 'wrk' | 'node',
     seconds: intFlag(values.seconds, values.quick ? 1 : 2, 1, 'seconds'),
@@ -328,7 +328,8 @@ async function measure(sides: Side[], concurrency: number, rounds: number, drive
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
       ...(total.runs ? { meanBatch: total.rows / total.runs } : {}),
-      ...(total.logWrites ? { recordsPerLogWrite: total.logRecords / total.logWrites } : {}),
+      // Writes in a round that appended nothing (the log-off side) are the previous side's tail, not its own.
+      ...(total.logRecords && total.logWrites ? { recordsPerLogWrite: total.logRecords / total.logWrites } : {}),
       roundReqPerSec: perRound[s] ?? [],
       serverCpuUs: (used.server * 1000) / sorted.length,
       serverMainCpuUs: (used.main * 1000) / sorted.length,
@@ -517,7 +518,7 @@ export async function run(args: string[]): Promise<void> {
       head: ['deployment', 'concurrency', 'features', 'inference (queue + model)', 'log', 'total in Keel'],
       style: { head: [], border: [] },
     });
-    const drive = o.load === 'wrk' ? wrkDrive(new WrkLoad('wrk', dir), o.seconds) : nodeDrive(o.requests, o.rounds);
+    const drive = o.load === 'wrk' ? wrkDrive(new WrkLoad(dir), o.seconds) : nodeDrive(o.requests, o.rounds);
     const timed = o.sides ? sides.filter((x) => o.sides?.includes(x.key)) : sides;
     if (timed.length === 0) throw new UsageError(`--sides names none of ${sides.map((x) => x.key).join(', ')}`);
     for (const c of o.concurrency) {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Cleanup } from './cleanup.ts';
-import { freePort, profileFlags, repoRoot } from './keel-process.ts';
+import { freePort, keepServerLog, repoRoot, serverNodeFlags } from './keel-process.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The baseline of the serving benchmarks: bench/serving/bare-oip-server.ts on `modelPath`, as a child process. */
@@ -8,10 +8,11 @@ export async function startBareServer(modelPath: string, cleanup: Cleanup): Prom
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    // The V8 setting `keel serve` runs with (docs/adr/0005), so the two servers' heaps are managed alike.
+    // The V8 setting `keel serve` runs with (docs/adr/0005), so the two servers' heaps are managed
+    // alike; BENCH_NODE_FLAGS come after it, so they can turn it back on for both.
     [
-      ...profileFlags('baseline'),
       '--no-allocation-site-pretenuring',
+      ...serverNodeFlags('baseline'),
       '--import',
       'tsx',
       'bench/serving/bare-oip-server.ts',
@@ -20,6 +21,7 @@ export async function startBareServer(modelPath: string, cleanup: Cleanup): Prom
     ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  keepServerLog('baseline', child);
   cleanup.add('stop the baseline server', async () => {
     if (child.exitCode !== null) return;
     // SIGTERM first: it exits cleanly (and writes its CPU profile when one is asked for).

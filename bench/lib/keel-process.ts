@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -47,13 +48,27 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /**
- * BENCH_CPU_PROF=<dir>: the servers a benchmark starts write V8 CPU profiles under it, in a
- * folder named after the server (open them in Chrome DevTools).
+ * Node flags for a server the benchmarks start (`name`: keel, baseline). BENCH_CPU_PROF=<dir>:
+ * each writes V8 CPU profiles under it, in a folder named after the server (open them in Chrome
+ * DevTools). BENCH_NODE_FLAGS: more flags for every server, e.g. `--trace-gc`, whose lines go
+ * where BENCH_SERVER_LOG says (see `keepServerLog`).
  */
-export function profileFlags(name: string): string[] {
+export function serverNodeFlags(name: string): string[] {
   const dir = process.env.BENCH_CPU_PROF;
   // A folder per server: each of its threads writes a file of its own there (CPU.….<pid>.<thread>.….cpuprofile).
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, name)] : [];
+  const profile = dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, name)] : [];
+  return [...profile, ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+}
+
+/** BENCH_SERVER_LOG=<dir>: a server's stdout and stderr are appended to <dir>/<name>.log. */
+export function keepServerLog(name: string, child: ChildProcess): void {
+  const dir = process.env.BENCH_SERVER_LOG;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.log`);
+  const append = (chunk: Buffer) => appendFileSync(file, chunk);
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
 }
 
 /**
@@ -70,7 +85,7 @@ export async function startKeelProcess(opts: StartKeelOptions, cleanup: Cleanup)
   await writeFile(configPath, stringify({ storage, log: { level: 'warn' } }));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
   const args = [
-    ...profileFlags('keel'),
+    ...serverNodeFlags('keel'),
     '--import',
     'tsx',
     'src/cli/main.ts',
@@ -89,6 +104,7 @@ export async function startKeelProcess(opts: StartKeelOptions, cleanup: Cleanup)
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  keepServerLog('keel', child);
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

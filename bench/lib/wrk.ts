@@ -11,14 +11,14 @@ const scriptPath = join(dirname(fileURLToPath(import.meta.url)), 'keel-bench.lua
 
 const run = promisify(execFile);
 
-/** Debian's wrk (`apt install wrk`), or undefined when it is not on this machine. */
-export function findWrk(): string | undefined {
+/** Whether Debian's wrk (`apt install wrk`) is on this machine. */
+export function wrkInstalled(): boolean {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return 'wrk';
+    return true;
   } catch (e) {
     // `wrk --version` prints its usage and exits 1: it exists. Only a missing binary throws ENOENT.
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'wrk';
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 
@@ -33,10 +33,8 @@ export interface WrkRound {
 
 /** A closed-loop load generator on wrk: `concurrency` keep-alive connections, each sending its next request when its last answer arrives. */
 export class WrkLoad {
-  constructor(
-    private readonly binary: string,
-    private readonly dir: string,
-  ) {}
+  /** `dir`: where the bodies files go. */
+  constructor(private readonly dir: string) {}
 
   /** Writes bodies for `run`, one per line (JSON holds no raw newline). */
   bodiesFile(name: string, bodies: string[]): string {
@@ -57,7 +55,7 @@ export class WrkLoad {
   }): Promise<WrkRound> {
     const cpuBefore = childrenCpuMs();
     const { stdout } = await run(
-      this.binary,
+      'wrk',
       [
         '-t1',
         `-c${o.concurrency}`,

@@ -35,13 +35,14 @@ function checkNul(req: FastifyRequest): void {
   // Path parameters and the query come from the URL, where a NUL can only arrive percent-encoded
   // (Node's parser refuses a raw one): a URL without `%00` spares walking them on every request.
   const urlMayHoldNul = req.url.includes('%00');
-  if (!urlMayHoldNul && req.bodyMayHoldNul === false) return;
+  const bodyMayHoldNul = req.bodyMayHoldNul !== false;
+  if (!urlMayHoldNul && !bodyMayHoldNul) return;
   // The artifact path (`*`) is left to the service, which refuses NUL there as INVALID_PATH.
-  const { '*': _artifactPath, ...params } = (urlMayHoldNul ? (req.params ?? {}) : {}) as Record<string, unknown>;
+  const { '*': _artifactPath, ...params } = (req.params ?? {}) as Record<string, unknown>;
   for (const [where, value] of [
     ['params', urlMayHoldNul ? params : null],
     ['querystring', urlMayHoldNul ? req.query : null],
-    ['body', req.bodyMayHoldNul === false ? null : req.body],
+    ['body', bodyMayHoldNul ? req.body : null],
   ] as const) {
     const at = findNul(value);
     if (at !== null) {

@@ -20,8 +20,9 @@ export function registerServeCommand(program: Command): void {
         // itself (the batcher's queue entries, decoded tensors), so every request's short-lived
         // objects landed in the old generation, and the references from them kept young objects
         // alive: young collections took 5.5 ms instead of 0.85 ms at one client on the flights
-        // model (docs/benchmarks.md). Set before the server code runs, so no site was judged yet.
-        setFlagsFromString('--no-allocation-site-pretenuring');
+        // model (docs/adr/0005). Set before the server code runs, so no site was judged yet. An
+        // explicit --allocation-site-pretenuring on node's command line (to compare) wins.
+        if (!process.execArgv.includes('--allocation-site-pretenuring')) setFlagsFromString('--no-allocation-site-pretenuring');
         const overrides: Record<string, unknown> = {};
         const server: Record<string, unknown> = {};
         if (opts.port !== undefined) server.port = opts.port;

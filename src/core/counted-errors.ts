@@ -21,4 +21,4 @@ export class CountedErrors {
 }
 
 /** The stable code a request is answered with: the AppError's, or INTERNAL for anything else. */
-export const errorCode = (error: unknown): string => (error instanceof AppError ? error.code : 'INTERNAL');
+const errorCode = (error: unknown): string => (error instanceof AppError ? error.code : 'INTERNAL');

@@ -90,12 +90,13 @@ export interface Batcher<I, O> {
   submit(items: I[], options?: SubmitOptions): Promise<O[]>;
   /**
    * At low load, runs one request that the caller runs itself (`work`, `rows` rows) as a batch of
-   * its own, without queueing it: only while nothing is queued or running and the last batch held
-   * a single request. Requests that arrive meanwhile queue behind it as behind any batch, and it
-   * is counted and reported (`onBatch`) as a batch. Undefined when it does not apply: then submit.
-   * The caller keeps to requests without a deadline or priority of their own.
+   * its own, without queueing it: only while nothing is queued or running, the last batch held a
+   * single request, and the request has no deadline or priority (those need the queue). Requests
+   * that arrive meanwhile queue behind it as behind any batch; it is counted and reported
+   * (`onBatch`) as a batch, and a request whose signal aborts meanwhile is answered with the
+   * signal's reason, as a queued one is. Undefined when it does not apply: then submit.
    */
-  runExclusive<T>(rows: number, work: () => Promise<T>): Promise<T> | undefined;
+  runExclusive<T>(rows: number, options: SubmitOptions, work: () => Promise<T>): Promise<T> | undefined;
   stats(): BatcherStats;
   /** Stops accepting work, runs what is queued without waiting, and resolves when nothing is left. */
   close(): Promise<void>;

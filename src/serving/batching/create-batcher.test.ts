@@ -389,10 +389,10 @@ describe('createBatcher: stats and shutdown', () => {
   it('runExclusive: at low load a request runs on its own, counted and reported as a batch', async () => {
     const { batcher, runs, timers, infos } = batcherKit({ maxDelayMs: 10 });
     // Not before a batch has shown the load is low.
-    expect(batcher.runExclusive(1, async () => 'mine')).toBeUndefined();
+    expect(batcher.runExclusive(1, {}, async () => 'mine')).toBeUndefined();
     await batcher.submit([1]);
     await timers.tick();
-    const alone = batcher.runExclusive(2, async () => {
+    const alone = batcher.runExclusive(2, {}, async () => {
       timers.clock.advance(3);
       return 'mine';
     });
@@ -402,9 +402,9 @@ describe('createBatcher: stats and shutdown', () => {
     expect(infos.at(-1)).toEqual({ items: 2, requests: 1, waitMs: 0, runMs: 3 });
     expect(batcher.stats()).toMatchObject({ batches: 2, accepted: 2, succeeded: 2, runningBatches: 0, runningItems: 0 });
     const failure = new Error('model failed');
-    await expect(batcher.runExclusive(1, () => Promise.reject(failure))).rejects.toBe(failure);
+    await expect(batcher.runExclusive(1, {}, () => Promise.reject(failure))).rejects.toBe(failure);
     await expect(
-      batcher.runExclusive(1, () => {
+      batcher.runExclusive(1, {}, () => {
         throw failure;
       }),
     ).rejects.toBe(failure);
@@ -420,9 +420,9 @@ describe('createBatcher: stats and shutdown', () => {
     await timers.tick();
     expect(first.value).toEqual([10]);
     let release: (v: string) => void = () => undefined;
-    const alone = track(batcher.runExclusive(1, () => new Promise<string>((r) => (release = r))) as Promise<string>);
+    const alone = track(batcher.runExclusive(1, {}, () => new Promise<string>((r) => (release = r))) as Promise<string>);
     // Busy: another exclusive run is refused, submitted work waits for it.
-    expect(batcher.runExclusive(1, async () => 'other')).toBeUndefined();
+    expect(batcher.runExclusive(1, {}, async () => 'other')).toBeUndefined();
     const a = track(batcher.submit([2]));
     const b = track(batcher.submit([3]));
     await timers.turn();
@@ -432,20 +432,41 @@ describe('createBatcher: stats and shutdown', () => {
     expect(alone.value).toBe('done');
     expect(runs.map((r) => r.items)).toEqual([[1], [2, 3]]);
     // A queue or a running batch refuses it, and so does a last batch of several requests.
-    expect(batcher.runExclusive(1, async () => 'x')).toBeUndefined();
+    expect(batcher.runExclusive(1, {}, async () => 'x')).toBeUndefined();
     (runs[1] as SeenRun).finish();
     await timers.tick();
     expect([a.value, b.value]).toEqual([[20], [30]]);
-    expect(batcher.runExclusive(1, async () => 'x')).toBeUndefined();
+    expect(batcher.runExclusive(1, {}, async () => 'x')).toBeUndefined();
+  });
+
+  it('runExclusive: leaves requests with a deadline or priority to the queue, and answers one whose client left with the reason', async () => {
+    const { batcher, timers } = batcherKit({ maxDelayMs: 10 });
+    await batcher.submit([1]);
+    await timers.tick();
+    for (const options of [{ timeoutMs: 100 }, { deadline: 1_000 }, { priority: 1 }]) {
+      expect(
+        batcher.runExclusive(1, options, async () => 'x'),
+        JSON.stringify(options),
+      ).toBeUndefined();
+    }
+    const signal = new CancelToken();
+    const gone = new AppError('CLIENT_CLOSED', 'the client closed the connection');
+    const alone = batcher.runExclusive(1, { signal }, async () => {
+      signal.cancel(gone);
+      return 'late';
+    });
+    await expect(alone).rejects.toBe(gone);
+    expect(batcher.stats()).toMatchObject({ cancelled: 1, succeeded: 1, runningBatches: 0 });
+    expect(batcher.runExclusive(1, { signal }, async () => 'x')).toBeUndefined();
   });
 
   it('runExclusive: refuses more rows than a batch holds, and close() waits for it', async () => {
     const { batcher, timers } = batcherKit({ maxDelayMs: 10, maxBatchItems: 4 });
     await batcher.submit([1]);
     await timers.tick();
-    expect(batcher.runExclusive(5, async () => 'big')).toBeUndefined();
+    expect(batcher.runExclusive(5, {}, async () => 'big')).toBeUndefined();
     let release: (v: string) => void = () => undefined;
-    const alone = track(batcher.runExclusive(4, () => new Promise<string>((r) => (release = r))) as Promise<string>);
+    const alone = track(batcher.runExclusive(4, {}, () => new Promise<string>((r) => (release = r))) as Promise<string>);
     const closed = track(batcher.close());
     await timers.tick();
     expect(closed.status).toBe('pending');

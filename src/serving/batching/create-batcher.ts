@@ -195,8 +195,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       failure = { error };
     }
     const runMs = clock.now() - started;
-    runMsAverage = runMsAverage === 0 ? runMs : 0.8 * runMsAverage + 0.2 * runMs;
-    lastBatchSingle = live.length === 1;
+    noteRun(runMs, live.length);
     if (options.onBatch) {
       // A request has at most one slice per batch: it is taken whole, or split once at the batch's end.
       const oldest = live.reduce((min, s) => Math.min(min, s.req.enqueuedAt), Number.POSITIVE_INFINITY);
@@ -229,6 +228,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       }
       k += count;
     }
+  }
+
+  /** What every finished model call teaches the waiting policy and runExclusive. */
+  function noteRun(runMs: number, requests: number): void {
+    runMsAverage = runMsAverage === 0 ? runMs : 0.8 * runMsAverage + 0.2 * runMs;
+    lastBatchSingle = requests === 1;
   }
 
   function report(info: BatchInfo): void {
@@ -320,8 +325,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     });
   }
 
-  function runExclusive<T>(rows: number, work: () => Promise<T>): Promise<T> | undefined {
-    if (!lastBatchSingle || closing || running > 0 || queuedItems > 0 || rows < 1 || rows > maxBatchItems) return undefined;
+  function runExclusive<T>(rows: number, submitOptions: SubmitOptions, work: () => Promise<T>): Promise<T> | undefined {
+    const { signal, timing } = submitOptions;
+    const ordered = submitOptions.deadline !== undefined || submitOptions.timeoutMs !== undefined || !!submitOptions.priority;
+    if (!lastBatchSingle || closing || running > 0 || queuedItems > 0 || ordered || signal?.aborted) return undefined;
+    if (rows < 1 || rows > maxBatchItems) return undefined;
+    if (timing) timing.startedAt = performance.now();
     running++;
     runningItems += rows;
     counts.accepted++;
@@ -329,32 +338,38 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     arrivals++;
     seenArrivals = arrivals;
     const started = clock.now();
-    let work_: Promise<T>;
+    let result: Promise<T>;
     try {
-      work_ = work();
+      result = work();
     } catch (error) {
-      work_ = Promise.reject(error);
+      result = Promise.reject(error);
     }
-    const finish = (error: unknown, failed: boolean) => {
+    /** Books the run as a batch; returns what the caller is to be rejected with, if anything. */
+    const settleRun = (failure?: { error: unknown }): { error: unknown } | undefined => {
       const runMs = clock.now() - started;
-      runMsAverage = runMsAverage === 0 ? runMs : 0.8 * runMsAverage + 0.2 * runMs;
-      if (failed) counts.failed++;
+      noteRun(runMs, 1);
+      if (signal?.aborted) counts.cancelled++;
+      else if (failure) counts.failed++;
       else counts.succeeded++;
-      if (options.onBatch)
-        report(failed ? { items: rows, requests: 1, waitMs: 0, runMs, error } : { items: rows, requests: 1, waitMs: 0, runMs });
+      if (options.onBatch) {
+        const info: BatchInfo = { items: rows, requests: 1, waitMs: 0, runMs };
+        report(failure ? { ...info, error: failure.error } : info);
+      }
       running--;
       runningItems -= rows;
       pump();
       checkIdle();
+      // As for a queued request: a client that left is answered with its signal's reason, whatever the run did.
+      return signal?.aborted ? { error: signal.reason } : failure;
     };
-    return work_.then(
+    return result.then(
       (value) => {
-        finish(undefined, false);
+        const rejected = settleRun();
+        if (rejected) throw rejected.error;
         return value;
       },
       (error: unknown) => {
-        finish(error, true);
-        throw error;
+        throw (settleRun({ error }) ?? { error }).error;
       },
     );
   }

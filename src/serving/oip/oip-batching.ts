@@ -97,25 +97,15 @@ export class OipBatchers {
     const rows = tensors[0]?.dims[0] ?? 0;
     const types = tensors.map((t) => t.type);
     const batcher = this.batcherFor(model, order, types, fetchAll);
-    // At low load (the last batch was one request, nothing waits) a request with no deadline or
-    // priority of its own runs straight away on its own tensors, as the batcher would have run it
-    // alone, without the queue's bookkeeping; it still counts as the batcher's running batch.
-    if (submit.timeoutMs === undefined && submit.deadline === undefined && !submit.priority && !submit.signal?.aborted) {
-      const alone = batcher.runExclusive(rows, async () => {
-        const out = await this.runModel(model.ref, feeds, fetches);
-        // The same check the queued path makes: every output leads with the request's rows.
-        batchOutputs(out, fetches, rows);
-        return out;
-      });
-      if (alone) {
-        // As the queued path does: a client that left is answered (and counted) as gone, whatever the run did.
-        const out = await alone.catch((e: unknown) => {
-          throw submit.signal?.aborted ? submit.signal.reason : e;
-        });
-        if (submit.signal?.aborted) throw submit.signal.reason;
-        return out;
-      }
-    }
+    // At low load the request runs straight away on its own tensors, as the batcher would have run
+    // it alone, without the queue's bookkeeping (see Batcher.runExclusive).
+    const alone = batcher.runExclusive(rows, submit, async () => {
+      const out = await this.runModel(model.ref, feeds, fetches);
+      // The same check the queued path makes: every output leads with the request's rows.
+      batchOutputs(out, fetches, rows);
+      return out;
+    });
+    if (alone) return alone;
     const request: RequestFeeds = { tensors, widths: tensors.map((t) => t.size / Math.max(rows, 1)), rows };
     const items: Row[] = new Array(rows);
     for (let r = 0; r < rows; r++) items[r] = { feeds: request, row: r };

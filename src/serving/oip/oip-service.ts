@@ -82,9 +82,8 @@ const heldReason = 'unloaded';
 export class OipService {
   /** Models unloaded through the repository API stay unloaded until loaded again (keys: projectId + name). */
   private readonly held = new Set<string>();
-  private readonly series = new Map<string, InferSeries>();
-  /** The same, found from the resolved version object (kept until its model is re-read) without building a key. */
-  private readonly seriesOfVersion = new WeakMap<ServedVersion, InferSeries>();
+  /** Each resolved version's series (a re-read model brings new version objects, which bind the same series again). */
+  private readonly series = new WeakMap<ServedVersion, InferSeries>();
   /** Errors `infer` threw and counted, so the route does not count them again. */
   private readonly counted = new CountedErrors();
   private closing = false;
@@ -142,7 +141,7 @@ export class OipService {
       // Everything cached (every request but a model's first few): resolved without a promise per step.
       const { model, version } =
         this.resolveCached(actor, target, 'serving:predict') ?? (await this.resolve(actor, target, 'serving:predict'));
-      series = this.seriesOfVersion.get(version) ?? this.seriesFor(model.name, version);
+      series = this.seriesFor(model.name, version);
       const res = await this.inferResolved(model, version, req, signal);
       if (series) {
         series.ok.inc();
@@ -169,17 +168,14 @@ export class OipService {
   }
 
   private seriesFor(model: string, served: ServedVersion): InferSeries | undefined {
-    const version = served.version;
     const metrics = this.deps.metrics;
     if (!metrics) return undefined;
-    const key = `${model}\u0000${version}`;
-    let found = this.series.get(key);
+    let found = this.series.get(served);
     if (!found) {
-      const labels = { model, model_version: String(version) };
+      const labels = { model, model_version: String(served.version) };
       found = { ok: metrics.requests.labels({ ...labels, code: 'ok' }), seconds: metrics.seconds.labels(labels), labels };
-      this.series.set(key, found);
+      this.series.set(served, found);
     }
-    this.seriesOfVersion.set(served, found);
     return found;
   }
 

@@ -62,18 +62,27 @@ function harness() {
     refreshMs: 60_000,
   });
   const served = async () => (await routes.get('prj_1', 'lin')).model.version;
+  /** Moves champion to `v` and starts the switch; resolves once v's model is warming, held at its gate. */
+  const startSwitch = async (v: number) => {
+    champion = v;
+    const digest = `sha256:v${v}`;
+    const finish = gate(digest);
+    const switching = routes.invalidate('prj_1', 'lin');
+    for (let turns = 0; !acquired.includes(digest); turns++) {
+      if (turns > 1000) throw new Error(`the switch never started loading ${digest}`);
+      await new Promise((r) => setImmediate(r));
+    }
+    return { finish, switching };
+  };
   const failures = async () => (await metrics.getSingleMetric('keel_route_switch_failures_total')?.get())?.values ?? [];
-  return { routes, served, gate, acquired, failures, moveChampion: (v: number) => (champion = v) };
+  return { routes, served, gate, acquired, failures, startSwitch, moveChampion: (v: number) => (champion = v) };
 }
 
 describe('RouteTable switches', () => {
   it('keeps serving the old model while the new one loads, and swaps once it is warm', async () => {
     const h = harness();
     expect(await h.served()).toBe(1);
-    h.moveChampion(2);
-    const finish = h.gate('sha256:v2');
-    const switching = h.routes.invalidate('prj_1', 'lin');
-    await new Promise((r) => setTimeout(r, 10));
+    const { finish, switching } = await h.startSwitch(2);
     expect(h.acquired).toContain('sha256:v2');
     expect(await h.served()).toBe(1);
     finish();
@@ -98,10 +107,7 @@ describe('RouteTable switches', () => {
   it('ends on a rollback issued while the model it undoes is still warming', async () => {
     const h = harness();
     expect(await h.served()).toBe(1);
-    h.moveChampion(2);
-    const finish = h.gate('sha256:v2');
-    const deploying = h.routes.invalidate('prj_1', 'lin');
-    await new Promise((r) => setTimeout(r, 10));
+    const { finish, switching: deploying } = await h.startSwitch(2);
     h.moveChampion(1);
     const rollingBack = h.routes.invalidate('prj_1', 'lin');
     finish();
