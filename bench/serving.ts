@@ -107,16 +107,19 @@ interface KeelCounters {
   /** `keel_inference_log_writes_total` and `keel_inference_log_records_total`. */
   logWrites: number;
   logRecords: number;
+  /** `keel_nodejs_gc_duration_seconds_sum`, every kind: seconds Keel's process spent collecting garbage. */
+  gcSeconds: number;
 }
 
 async function keelCounters(url: string): Promise<KeelCounters> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const c: KeelCounters = { runs: 0, rows: 0, logWrites: 0, logRecords: 0 };
+  const c: KeelCounters = { runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0 };
   const fields: Record<string, keyof KeelCounters> = {
     keel_predict_batch_rows_count: 'runs',
     keel_predict_batch_rows_sum: 'rows',
     keel_inference_log_writes_total: 'logWrites',
     keel_inference_log_records_total: 'logRecords',
+    keel_nodejs_gc_duration_seconds_sum: 'gcSeconds',
   };
   for (const line of text.split('\n')) {
     const m = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
@@ -126,7 +129,7 @@ async function keelCounters(url: string): Promise<KeelCounters> {
   return c;
 }
 
-const counterKeys = ['runs', 'rows', 'logWrites', 'logRecords'] as const;
+const counterKeys = ['runs', 'rows', 'logWrites', 'logRecords', 'gcSeconds'] as const;
 
 type StageTotals = Map<string, { sum: number; count: number }>;
 
@@ -203,7 +206,7 @@ interface Side {
   bodies: string[];
   /** The server process answering this side, whose CPU time is measured. */
   pid: number;
-  /** Model runs and rows so far (the predict sides: from Keel's batch-size histogram). */
+  /** Keel's counters so far (runs and rows: the predict sides' batch-size histogram; GC: the whole process). */
   counters?: () => Promise<KeelCounters>;
 }
 
@@ -217,6 +220,8 @@ interface Result {
   p99: number;
   /** Mean rows per model run over the timed rounds, when the side reports it. */
   meanBatch?: number;
+  /** Keel's garbage collection per request over the timed rounds (µs), from its own metrics. */
+  gcUs?: number;
   /** Mean records per inference-log write over the timed rounds, when the side logs. */
   recordsPerLogWrite?: number;
   /** Requests per second of each timed round, in round order (round r of every side ran back to back). */
@@ -286,7 +291,7 @@ function wrkDrive(wrk: WrkLoad, seconds: number): Drive {
 async function measure(sides: Side[], concurrency: number, rounds: number, drive: Drive): Promise<Result[]> {
   for (const side of sides) await drive(side, concurrency, -1, { latencies: [], wallMs: 0 });
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
-  const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0 }));
+  const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0 }));
   const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const perRound = sides.map((): number[] => []);
   for (let r = 0; r < rounds; r++) {
@@ -330,6 +335,7 @@ async function measure(sides: Side[], concurrency: number, rounds: number, drive
       ...(total.runs ? { meanBatch: total.rows / total.runs } : {}),
       // Writes in a round that appended nothing (the log-off side) are the previous side's tail, not its own.
       ...(total.logRecords && total.logWrites ? { recordsPerLogWrite: total.logRecords / total.logWrites } : {}),
+      ...(side.counters ? { gcUs: (total.gcSeconds * 1e6) / sorted.length } : {}),
       roundReqPerSec: perRound[s] ?? [],
       serverCpuUs: (used.server * 1000) / sorted.length,
       serverMainCpuUs: (used.main * 1000) / sorted.length,
@@ -455,7 +461,14 @@ export async function run(args: string[]): Promise<void> {
         bodies: oipBodies,
         pid: baselinePid,
       },
-      { key: 'oip', name: '(b) keel OIP infer', ...keelSide, path: oipPath, bodies: oipBodies },
+      {
+        key: 'oip',
+        name: '(b) keel OIP infer',
+        ...keelSide,
+        path: oipPath,
+        bodies: oipBodies,
+        counters: () => keelCounters(keel.url),
+      },
       {
         key: 'predict',
         name: '(c) keel predict, features + log',
@@ -577,6 +590,7 @@ export async function run(args: string[]): Promise<void> {
         'rows per model run',
         'log records per write',
         'server CPU µs/req (main thread)',
+        'Keel GC µs/req',
         'client CPU µs/req',
         'machine busy',
       ],
@@ -597,6 +611,7 @@ export async function run(args: string[]): Promise<void> {
           r.meanBatch === undefined ? '' : r.meanBatch.toFixed(1),
           r.recordsPerLogWrite === undefined ? '' : r.recordsPerLogWrite.toFixed(1),
           `${r.serverCpuUs.toFixed(0)} (${r.serverMainCpuUs.toFixed(0)})`,
+          r.gcUs === undefined ? '' : r.gcUs.toFixed(1),
           r.clientCpuUs.toFixed(0),
           `${(r.machineBusy * 100).toFixed(0)}%`,
         ]);
