@@ -43,6 +43,18 @@ describe('keel score', () => {
     return file;
   };
 
+  /** A deployment `name` of `lin` limited to `perSecond` requests, and an input of `rows` good rows for it. */
+  const throttled = async (name: string, perSecond: number, rows: number) => {
+    await admin.deployments.deploy(name, {
+      model: 'lin',
+      ref: { alias: 'champion' },
+      options: { rateLimit: { perSecond, burst: 1 } },
+    });
+    const input = join(dir, `${name}.parquet`);
+    await engine.run(`COPY (SELECT i AS id, [i::DOUBLE, 1] AS x FROM range(${rows}) t(i)) TO '${input}' (FORMAT parquet)`);
+    return { input, output: join(dir, `${name}.out.parquet`) };
+  };
+
   it('scores every other row when rows in the middle are bad, naming them by file row', async () => {
     const input = await writeInput('bad-rows.parquet');
     const output = join(dir, 'bad-rows.out.parquet');
@@ -92,14 +104,7 @@ describe('keel score', () => {
   });
 
   it('stops on Ctrl-C with exit 8, leaving nothing at --output and no partial file', async () => {
-    await admin.deployments.deploy('lin-slow', {
-      model: 'lin',
-      ref: { alias: 'champion' },
-      options: { rateLimit: { perSecond: 1, burst: 1 } },
-    });
-    const input = join(dir, 'interrupted.parquet');
-    await engine.run(`COPY (SELECT i AS id, [i::DOUBLE, 1] AS x FROM range(5000) t(i)) TO '${input}' (FORMAT parquet)`);
-    const output = join(dir, 'interrupted.out.parquet');
+    const { input, output } = await throttled('lin-slow', 1, 5000);
     const { child, result } = startCli(
       ['score', '--deployment', 'lin-slow', '--input', input, '--output', output, '--json'],
       env,
@@ -120,18 +125,11 @@ describe('keel score', () => {
       message: expect.stringMatching(/interrupted \(SIGINT\)/),
     });
     expect(existsSync(output)).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.includes('interrupted.out'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes('lin-slow.out'))).toEqual([]);
   });
 
   it('retries requests refused by a rate limit (429 with Retry-After) and scores every row', async () => {
-    await admin.deployments.deploy('lin-limited', {
-      model: 'lin',
-      ref: { alias: 'champion' },
-      options: { rateLimit: { perSecond: 4, burst: 1 } },
-    });
-    const input = join(dir, 'limited.parquet');
-    await engine.run(`COPY (SELECT i AS id, [i::DOUBLE, 1] AS x FROM range(3000) t(i)) TO '${input}' (FORMAT parquet)`);
-    const output = join(dir, 'limited.out.parquet');
+    const { input, output } = await throttled('lin-limited', 4, 3000);
     const res = await score(['--deployment', 'lin-limited', '--input', input, '--output', output]);
     expect(res.code).toBe(0);
     const summary = JSON.parse(res.stdout);
