@@ -7,7 +7,7 @@ import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, toErrorResponse } from './error-handler.ts';
 import { registerFeatureMetrics } from './feature-metrics.ts';
 import { installInputGuards, installJsonParser } from './input-guards.ts';
-import { lazyChildLogger } from './lazy-child-logger.ts';
+import { withLazyChildren } from './lazy-child-logger.ts';
 import { artifactRoutes } from './routes/artifact-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { dataContractRoutes } from './routes/data-contract-routes.ts';
@@ -28,11 +28,10 @@ export const apiVersion = '0.1.0';
 /** Builds the HTTP app: control plane under /api/v1, probes and metrics at the root. */
 export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
+    loggerInstance: withLazyChildren(ctx.logger as FastifyBaseLogger),
     bodyLimit: ctx.config.server.bodyLimitBytes,
     // Per-request lines would dominate the log; latency lives in the Prometheus histogram instead.
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger, bindings, opts),
     requestIdHeader: 'x-request-id',
     // Refused below instead, with Keel's error body (stable code) and Retry-After.
     return503OnClosing: false,
