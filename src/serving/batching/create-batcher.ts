@@ -344,34 +344,43 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     } catch (error) {
       result = Promise.reject(error);
     }
-    /** Books the run as a batch; returns what the caller is to be rejected with, if anything. */
-    const settleRun = (failure?: { error: unknown }): { error: unknown } | undefined => {
-      const runMs = clock.now() - started;
-      noteRun(runMs, 1);
-      if (signal?.aborted) counts.cancelled++;
-      else if (failure) counts.failed++;
-      else counts.succeeded++;
-      if (options.onBatch) {
-        const info: BatchInfo = { items: rows, requests: 1, waitMs: 0, runMs };
-        report(failure ? { ...info, error: failure.error } : info);
-      }
-      running--;
-      runningItems -= rows;
-      pump();
-      checkIdle();
-      // As for a queued request: a client that left is answered with its signal's reason, whatever the run did.
-      return signal?.aborted ? { error: signal.reason } : failure;
-    };
     return result.then(
       (value) => {
-        const rejected = settleRun();
+        const rejected = settleExclusive(started, rows, signal);
         if (rejected) throw rejected.error;
         return value;
       },
       (error: unknown) => {
-        throw (settleRun({ error }) ?? { error }).error;
+        throw (settleExclusive(started, rows, signal, { error }) ?? { error }).error;
       },
     );
+  }
+
+  /**
+   * Books a `runExclusive` run as a batch; returns what its caller is to be rejected with, if
+   * anything. Declared once here: a named closure per call would cost a tsx `__name()` call each.
+   */
+  function settleExclusive(
+    started: number,
+    rows: number,
+    signal: SubmitOptions['signal'],
+    failure?: { error: unknown },
+  ): { error: unknown } | undefined {
+    const runMs = clock.now() - started;
+    noteRun(runMs, 1);
+    if (signal?.aborted) counts.cancelled++;
+    else if (failure) counts.failed++;
+    else counts.succeeded++;
+    if (options.onBatch) {
+      const info: BatchInfo = { items: rows, requests: 1, waitMs: 0, runMs };
+      report(failure ? { ...info, error: failure.error } : info);
+    }
+    running--;
+    runningItems -= rows;
+    pump();
+    checkIdle();
+    // As for a queued request: a client that left is answered with its signal's reason, whatever the run did.
+    return signal?.aborted ? { error: signal.reason } : failure;
   }
 
   return {
