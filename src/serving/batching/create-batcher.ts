@@ -11,6 +11,7 @@ import {
 import { systemBatchTimers } from './batch-timers.ts';
 import type { Batcher, BatcherOptions, BatcherStats, BatchInfo, SubmitOptions } from './batcher-types.ts';
 import { RequestQueue } from './request-queue.ts';
+import { WaitPolicy } from './wait-policy.ts';
 
 const noop = () => {};
 
@@ -23,7 +24,6 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   checkOptions(options);
   const { maxBatchItems, maxDelayMs, maxQueueItems, runBatch } = options;
   const maxConcurrent = options.maxConcurrentBatches ?? 1;
-  const adaptive = options.adaptive ?? true;
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemBatchTimers;
   const label = options.name ? `model '${options.name}'` : 'the batcher';
@@ -34,12 +34,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   let running = 0;
   let runningItems = 0;
   let seq = 0;
-  let arrivals = 0;
-  let seenArrivals = 0;
-  let waiting = false;
-  let runMsAverage = 0;
-  /** Whether the last batch held one request: low load, where runExclusive may skip the queue. */
-  let lastBatchSingle = false;
+  const policy = new WaitPolicy(maxDelayMs, options.adaptive ?? true);
   let wake: { at: number; cancel: () => void } | undefined;
   let pumpQueued = false;
   let closing = false;
@@ -105,28 +100,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     });
   }
 
-  /** null: start a batch now; a number: look again after that many ms (0: next event-loop turn). */
-  function decide(now: number, onTurn: boolean): number | null {
-    if (closing || queuedItems >= maxBatchItems) return null;
-    // Waiting must leave a queued request time to run (at least 1 ms) before its deadline.
-    const giveUpAt = Math.min(queue.oldestEnqueuedAt() + maxDelayMs, queue.earliestDeadline() - Math.max(runMsAverage, 1));
-    if (now >= giveUpAt) return null;
-    if (!adaptive) return giveUpAt - now;
-    // Wait another turn only while work keeps arriving: on the first look, more than the one request
-    // that started the wait; then anything new during the turn waited. A lone request goes at once.
-    if (waiting && !onTurn) return 0;
-    const fresh = arrivals - seenArrivals;
-    seenArrivals = arrivals;
-    if (fresh <= (waiting ? 0 : 1)) return null;
-    waiting = true;
-    return 0;
-  }
-
   /** `onTurn`: called by the event-loop turn it waited for (the others are looks in between). */
   function pump(onTurn = false): void {
     while (running < maxConcurrent && queuedItems > 0) {
       const now = clock.now();
-      const wait = decide(now, onTurn);
+      // A full batch, or a closing batcher, goes at once; otherwise the policy says when.
+      const wait = closing || queuedItems >= maxBatchItems ? null : policy.decide(now, onTurn, queue);
       if (wait !== null) {
         arm(wait);
         return;
@@ -137,7 +116,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   }
 
   function take(now: number): RunningBatch<I, O> {
-    waiting = false;
+    policy.taken();
     const batch: RunningBatch<I, O> = { slices: [], abort: new LazyAbort(), live: 0 };
     let room = maxBatchItems;
     // High resolution, unlike `now` (the injectable clock, in ms): the queue wait it marks is often under 1 ms.
@@ -165,16 +144,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
 
   async function execute(batch: RunningBatch<I, O>): Promise<void> {
     const size = sliceItems(batch.slices);
-    running++;
-    runningItems += size;
+    beginRun(size);
     try {
       await runSlices(batch, batch.slices);
     } finally {
-      running--;
-      runningItems -= size;
       for (const s of batch.slices) s.req.batches.delete(batch);
-      pump();
-      checkIdle();
+      endRun(size);
     }
   }
 
@@ -195,12 +170,11 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       failure = { error };
     }
     const runMs = clock.now() - started;
-    noteRun(runMs, live.length);
+    policy.noteRun(runMs, live.length);
     if (options.onBatch) {
       // A request has at most one slice per batch: it is taken whole, or split once at the batch's end.
       const oldest = live.reduce((min, s) => Math.min(min, s.req.enqueuedAt), Number.POSITIVE_INFINITY);
-      const info: BatchInfo = { items: items.length, requests: live.length, waitMs: started - oldest, runMs };
-      report(failure ? { ...info, error: failure.error } : info);
+      report({ items: items.length, requests: live.length, waitMs: started - oldest, runMs }, failure);
     }
     if (failure) {
       if (options.isolateFailures && items.length > 1) {
@@ -230,15 +204,21 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     }
   }
 
-  /** What every finished model call teaches the waiting policy and runExclusive. */
-  function noteRun(runMs: number, requests: number): void {
-    runMsAverage = runMsAverage === 0 ? runMs : 0.8 * runMsAverage + 0.2 * runMs;
-    lastBatchSingle = requests === 1;
+  function beginRun(items: number): void {
+    running++;
+    runningItems += items;
   }
 
-  function report(info: BatchInfo): void {
+  function endRun(items: number): void {
+    running--;
+    runningItems -= items;
+    pump();
+    checkIdle();
+  }
+
+  function report(info: BatchInfo, failure: { error: unknown } | undefined): void {
     try {
-      options.onBatch?.(info);
+      options.onBatch?.(failure ? { ...info, error: failure.error } : info);
     } catch {
       // A metrics hook must not break serving.
     }
@@ -247,7 +227,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   function retryAfterMs(rows: number): number {
     const toFree = queuedItems + rows - maxQueueItems;
     const batches = Math.ceil(toFree / maxBatchItems / maxConcurrent) + (running > 0 ? 1 : 0);
-    return Math.max(1, Math.ceil(batches * Math.max(runMsAverage, 1)));
+    return Math.max(1, Math.ceil(batches * Math.max(policy.runMsAverage, 1)));
   }
 
   /** Returned, not declared: tsx wraps a named closure in a `__name()` call, on every request here. */
@@ -320,7 +300,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       queue.push(req);
       queuedItems += rows;
       counts.accepted++;
-      arrivals++;
+      policy.arrived();
       if (running < maxConcurrent) pumpSoon();
     });
   }
@@ -328,15 +308,13 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   function runExclusive<T>(rows: number, submitOptions: SubmitOptions, work: () => Promise<T>): Promise<T> | undefined {
     const { signal, timing } = submitOptions;
     const ordered = submitOptions.deadline !== undefined || submitOptions.timeoutMs !== undefined || !!submitOptions.priority;
-    if (!lastBatchSingle || closing || running > 0 || queuedItems > 0 || ordered || signal?.aborted) return undefined;
+    if (!policy.lastCallSingle || closing || running > 0 || queuedItems > 0 || ordered || signal?.aborted) return undefined;
     if (rows < 1 || rows > maxBatchItems) return undefined;
     if (timing) timing.startedAt = performance.now();
-    running++;
-    runningItems += rows;
+    beginRun(rows);
     counts.accepted++;
     counts.batches++;
-    arrivals++;
-    seenArrivals = arrivals;
+    policy.ranAlone();
     const started = clock.now();
     let result: Promise<T>;
     try {
@@ -367,18 +345,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     failure?: { error: unknown },
   ): { error: unknown } | undefined {
     const runMs = clock.now() - started;
-    noteRun(runMs, 1);
+    policy.noteRun(runMs, 1);
     if (signal?.aborted) counts.cancelled++;
     else if (failure) counts.failed++;
     else counts.succeeded++;
-    if (options.onBatch) {
-      const info: BatchInfo = { items: rows, requests: 1, waitMs: 0, runMs };
-      report(failure ? { ...info, error: failure.error } : info);
-    }
-    running--;
-    runningItems -= rows;
-    pump();
-    checkIdle();
+    if (options.onBatch) report({ items: rows, requests: 1, waitMs: 0, runMs }, failure);
+    endRun(rows);
     // As for a queued request: a client that left is answered with its signal's reason, whatever the run did.
     return signal?.aborted ? { error: signal.reason } : failure;
   }
