@@ -19,8 +19,10 @@ class LazyChildLogger {
   ) {}
 
   get logger(): FastifyBaseLogger {
-    const parent = this.parent instanceof LazyChildLogger ? this.parent.logger : this.parent;
-    this.real ??= parent.child(this.bindings, this.options);
+    if (!this.real) {
+      const parent = this.parent instanceof LazyChildLogger ? this.parent.logger : this.parent;
+      this.real = parent.child(this.bindings, this.options);
+    }
     return this.real;
   }
 
