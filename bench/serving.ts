@@ -160,8 +160,8 @@ function stageMeanMs(before: StageTotals, after: StageTotals, key: string): numb
 /**
  * ONNX Runtime alone, in this process, on the same file and rows with the same session options:
  * µs per row for one row per call and for 16 rows per call — the most batching can save — and
- * for one row per call when 2 MiB of other memory is written between calls: how much a model run
- * depends on the CPU caches the rest of a server's work leaves it.
+ * for one row per call when other memory is written between calls: how much a model run depends
+ * on the CPU caches the rest of a server's work leaves it.
  */
 async function modelRunCost(model: Uint8Array, inputs: TensorMeta[], rows: Record<string, unknown>[]) {
   const session = await ort.InferenceSession.create(model, {
@@ -182,30 +182,36 @@ async function modelRunCost(model: Uint8Array, inputs: TensorMeta[], rows: Recor
       }),
     );
   // Written between calls, one write per 64-byte line, standing in for a server's own work between
-  // model runs (parsing, objects, the young generation's fresh memory): it evicts the model from the caches.
-  const other = new Float64Array(otherMemoryBytes / 8);
-  const perRow = async (size: number, calls: number, touchOther = false) => {
+  // model runs: it evicts the model from the CPU caches.
+  const other = new Float64Array(Math.max(...otherMemoryBytes) / 8);
+  const perRow = async (size: number, calls: number, otherBytes = 0) => {
     const batches = Array.from({ length: 20 }, (_, b) =>
       feeds(Array.from({ length: size }, (_, i) => rows[(b * size + i) % rows.length] as Record<string, unknown>)),
     );
     for (let i = 0; i < 20; i++) await session.run(batches[i % 20] as Record<string, ort.Tensor>);
     let ms = 0;
     for (let i = 0; i < calls; i++) {
-      if (touchOther) for (let j = 0; j < other.length; j += 8) other[j] = i;
+      for (let j = 0, n = otherBytes / 8; j < n; j += 8) other[j] = i;
       const t0 = performance.now();
       await session.run(batches[i % 20] as Record<string, ort.Tensor>);
       ms += performance.now() - t0;
     }
     return (ms / calls / size) * 1000;
   };
-  const one = await perRow(1, 2000);
+  // One row per call after each amount of other memory, the amounts interleaved over 10 rounds so
+  // that the machine's own swings fall on all of them alike.
+  const afterOther = otherMemoryBytes.map(() => 0);
+  for (let round = 0; round < 10; round++)
+    for (const [k, bytes] of otherMemoryBytes.entries())
+      afterOther[k] = (afterOther[k] as number) + (await perRow(1, 200, bytes)) / 10;
   const sixteen = await perRow(16, 200);
-  const oneAfterOther = await perRow(1, 2000, true);
   await session.release();
-  return { one, sixteen, oneAfterOther };
+  return { one: afterOther[0] as number, sixteen, afterOther };
 }
 
-const otherMemoryBytes = 2 << 20;
+/** Other memory written between one-row calls in `modelRunCost`: none, then more. */
+const otherMemoryBytes = [0, 512 << 10, 2 << 20, 8 << 20];
+const sizeLabel = (bytes: number) => (bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`);
 
 interface Side {
   key: 'baseline' | 'oip' | 'predict' | 'predictNoBatch' | 'predictNoLog';
@@ -533,7 +539,13 @@ export async function run(args: string[]): Promise<void> {
       `serving: flights GBDT v${version} (${train?.['info.trees'] ?? '?'} trees, ${meta.inputs.length} inputs, ${(modelBytes.length / 1024).toFixed(0)} KiB ONNX), 1 row per request\n`,
     );
     process.stdout.write(
-      `ONNX Runtime alone (this process, same session options): ${cost.one.toFixed(0)} µs per row at 1 row per call, ${cost.sixteen.toFixed(0)} µs per row at 16 rows per call; 1 row per call with ${otherMemoryBytes >> 20} MiB of other memory written between calls: ${cost.oneAfterOther.toFixed(0)} µs (${(cost.oneAfterOther / cost.one).toFixed(2)}× the first)\n`,
+      `ONNX Runtime alone (this process, same session options): ${cost.one.toFixed(0)} µs per row at 1 row per call, ${cost.sixteen.toFixed(0)} µs per row at 16 rows per call; 1 row per call with other memory written between calls: ${otherMemoryBytes
+        .slice(1)
+        .map((bytes, k) => {
+          const us = cost.afterOther[k + 1] as number;
+          return `${sizeLabel(bytes)} ${us.toFixed(0)} µs (${(us / cost.one).toFixed(2)}×)`;
+        })
+        .join(', ')}\n`,
     );
     process.stdout.write(
       `load generator: ${o.load === 'wrk' ? `wrk (one thread, keep-alive connections, closed loop), ${o.rounds} rounds of ${o.seconds} s per side and concurrency` : `bench/lib closed-loop client (node:http keep-alive, one process), ${o.requests} requests per side and concurrency`}; predict rotates over ${records.length} routes, OIP over their ${oipBodies.length} logged model-input rows\n`,
