@@ -1,10 +1,11 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AppError } from '../core/index.ts';
 import type { AppContext } from './app-context.ts';
 import { installAuthHook } from './auth-hook.ts';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling, toErrorResponse } from './error-handler.ts';
+import { keelValidatorCompiler } from './fast-validation.ts';
 import { registerFeatureMetrics } from './feature-metrics.ts';
 import { installInputGuards, installJsonParser } from './input-guards.ts';
 import { withLazyChildren } from './lazy-child-logger.ts';
@@ -46,7 +47,7 @@ export async function createApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(keelValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   registerFeatureMetrics(ctx);

@@ -1,40 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authorize } from '../../auth/index.ts';
 import { AppError } from '../../core/index.ts';
 import type { AppContext } from '../app-context.ts';
 import { installAuthHook, principalOf } from '../auth-hook.ts';
 import { setRetryAfter, toErrorResponse } from '../error-handler.ts';
 import { cancelOnClose } from './client-gone.ts';
+import { controlBody, indexBody, inferBody, modelParams, versionParams } from './oip-schemas.ts';
 import { projectQuery } from './schemas.ts';
 
 // The OIP has its own specification, so /v2 stays out of Keel's OpenAPI document (which describes /api/v1).
 const hide = true;
-const parameters = z.record(z.string().max(256), z.unknown());
-const modelParams = z.object({ name: z.string().min(1).max(256) });
-const versionParams = modelParams.extend({ version: z.string().min(1).max(64) });
-const inferBody = z.object({
-  id: z.string().max(1024).optional(),
-  parameters: parameters.optional(),
-  inputs: z
-    .array(
-      z.object({
-        name: z.string().max(256),
-        shape: z.unknown(),
-        datatype: z.unknown(),
-        data: z.unknown(),
-        parameters: parameters.optional(),
-      }),
-    )
-    .max(1000),
-  outputs: z
-    .array(z.object({ name: z.string().max(256), parameters: parameters.optional() }))
-    .max(1000)
-    .optional(),
-});
-const indexBody = z.object({ repository_name: z.string().max(256).optional(), ready: z.boolean().optional() }).nullish();
-const controlBody = z.object({ parameters: parameters.optional() }).nullish();
 
 /** Errors on /v2 take the protocol's shape, `{"error": "<message>"}`, with the status Keel's error registry gives the code. */
 function installOipErrors(app: FastifyInstance): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlainObject, isShortString, onlyKeys, withFastAccept } from '../fast-validation.ts';
 
 /** Shared request pieces. Names are restricted so they are safe in URLs, files and shells. */
 export const projectName = z
@@ -13,7 +14,10 @@ export const experimentName = z
   .max(256)
   .refine((s) => !/[\u0000-\u001f]/.test(s), 'no control characters');
 
-export const projectQuery = z.object({ project: z.string().max(128).optional() });
+export const projectQuery = withFastAccept(
+  z.object({ project: z.string().max(128).optional() }),
+  (q) => isPlainObject(q) && onlyKeys(q, ['project']) && (q.project === undefined || isShortString(q.project, 128)),
+);
 export const keyValue = z.object({ key: z.string().max(250), value: z.string() });
 export const epochMs = z.number().int().min(0).max(8.64e15);
 export const limitQuery = z.coerce.number().int().min(1).max(1000).optional();

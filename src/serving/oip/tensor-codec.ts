@@ -49,21 +49,25 @@ const specialFloats: Record<string, number> = {
 
 /** Checks a request tensor's shape, datatype and data and turns it into an ONNX Runtime tensor. */
 export function decodeTensor(input: RequestTensor): ort.Tensor {
-  const label = `input '${input.name}'`;
   if (!isOipDatatype(input.datatype)) {
     const shown = typeof input.datatype === 'string' ? `'${input.datatype.slice(0, 40)}'` : typeof input.datatype;
-    throw bad(`${label}: unsupported datatype ${shown}; use one of ${oipDatatypes.join(', ')}`);
+    throw bad(`${labelOf(input.name)}: unsupported datatype ${shown}; use one of ${oipDatatypes.join(', ')}`);
   }
-  const shape = checkShape(label, input.shape);
-  const values = flatten(label, input.data, shape);
-  return new ort.Tensor(ortTypeOf(input.datatype), convert(label, input.datatype, values), shape);
+  const shape = checkShape(input.name, input.shape);
+  const values = flatten(input.name, input.data, shape);
+  return new ort.Tensor(ortTypeOf(input.datatype), convert(input.name, input.datatype, values), shape);
 }
 
-function checkShape(label: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || shape.length > maxRank) throw bad(`${label}: shape must be an array of at most ${maxRank} dims`);
+// Error messages name the input; the label is made only when one is thrown (it cost every input a string).
+const labelOf = (name: string): string => `input '${name}'`;
+
+function checkShape(name: string, shape: unknown): number[] {
+  if (!Array.isArray(shape) || shape.length > maxRank) {
+    throw bad(`${labelOf(name)}: shape must be an array of at most ${maxRank} dims`);
+  }
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw bad(`${label}: shape dims must be non-negative integers, got ${JSON.stringify(d)?.slice(0, 40)}`);
+      throw bad(`${labelOf(name)}: shape dims must be non-negative integers, got ${JSON.stringify(d)?.slice(0, 40)}`);
     }
   }
   return shape as number[];
@@ -71,26 +75,31 @@ function checkShape(label: string, shape: unknown): number[] {
 
 const formatShape = (shape: readonly unknown[]): string => `[${shape.join(', ')}]`;
 
+function holdsArray(data: unknown[]): boolean {
+  for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) return true;
+  return false;
+}
+
 /** Flat data must hold exactly the shape's element count; nested data must follow the shape level by level. */
-function flatten(label: string, data: unknown, shape: number[]): unknown[] {
-  if (!Array.isArray(data)) throw bad(`${label}: data must be an array`);
+function flatten(name: string, data: unknown, shape: number[]): unknown[] {
+  if (!Array.isArray(data)) throw bad(`${labelOf(name)}: data must be an array`);
   let count = 1;
   for (const d of shape) count *= d;
-  if (!data.some(Array.isArray)) {
+  if (!holdsArray(data)) {
     if (data.length !== count) {
-      throw bad(`${label}: shape ${formatShape(shape)} needs ${count} values, data has ${data.length}`);
+      throw bad(`${labelOf(name)}: shape ${formatShape(shape)} needs ${count} values, data has ${data.length}`);
     }
     return data;
   }
   const out: unknown[] = [];
   const walk = (node: unknown, depth: number): void => {
     if (depth === shape.length) {
-      if (Array.isArray(node)) throw bad(`${label}: data is nested deeper than shape ${formatShape(shape)}`);
+      if (Array.isArray(node)) throw bad(`${labelOf(name)}: data is nested deeper than shape ${formatShape(shape)}`);
       out.push(node);
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
-      throw bad(`${label}: nested data does not match shape ${formatShape(shape)} at depth ${depth}`);
+      throw bad(`${labelOf(name)}: nested data does not match shape ${formatShape(shape)} at depth ${depth}`);
     }
     for (const child of node) walk(child, depth + 1);
   };
@@ -100,18 +109,18 @@ function flatten(label: string, data: unknown, shape: number[]): unknown[] {
 
 // Hot path: plain loops into preallocated arrays, and no closures created per request (under tsx
 // every named closure costs a defineProperty call, and TypedArray.from with a map function is slow).
-function convert(label: string, datatype: OipDatatype, values: unknown[]): ort.Tensor.DataType {
+function convert(name: string, datatype: OipDatatype, values: unknown[]): ort.Tensor.DataType {
   const n = values.length;
   switch (datatype) {
     case 'BYTES': {
-      for (let i = 0; i < n; i++) if (typeof values[i] !== 'string') throw wrongElement(label, datatype, values, i, 'a string');
+      for (let i = 0; i < n; i++) if (typeof values[i] !== 'string') throw wrongElement(name, datatype, values, i, 'a string');
       return values as string[];
     }
     case 'BOOL': {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'boolean') throw wrongElement(label, datatype, values, i, 'true or false');
+        if (typeof v !== 'boolean') throw wrongElement(name, datatype, values, i, 'true or false');
         out[i] = v ? 1 : 0;
       }
       return out;
@@ -124,7 +133,7 @@ function convert(label: string, datatype: OipDatatype, values: unknown[]): ort.T
         const v = values[i];
         const x =
           typeof v === 'number' ? v : typeof v === 'string' && Object.hasOwn(specialFloats, v) ? specialFloats[v] : undefined;
-        if (x === undefined) throw wrongElement(label, datatype, values, i, 'a number');
+        if (x === undefined) throw wrongElement(name, datatype, values, i, 'a number');
         out[i] = datatype === 'FP16' ? toFloat16Bits(x) : x;
       }
       return out;
@@ -135,7 +144,7 @@ function convert(label: string, datatype: OipDatatype, values: unknown[]): ort.T
       const out = datatype === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
       for (let i = 0; i < n; i++) {
         const b = toBigInt(values[i]);
-        if (b === undefined || b < lo || b > hi) throw wrongElement(label, datatype, values, i, `an integer in [${lo}, ${hi}]`);
+        if (b === undefined || b < lo || b > hi) throw wrongElement(name, datatype, values, i, `an integer in [${lo}, ${hi}]`);
         out[i] = b;
       }
       return out;
@@ -146,7 +155,7 @@ function convert(label: string, datatype: OipDatatype, values: unknown[]): ort.T
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-          throw wrongElement(label, datatype, values, i, `an integer in [${lo}, ${hi}]`);
+          throw wrongElement(name, datatype, values, i, `an integer in [${lo}, ${hi}]`);
         }
         out[i] = v;
       }
@@ -164,8 +173,8 @@ const intArrays = {
   UINT32: Uint32Array,
 } as const;
 
-function wrongElement(label: string, datatype: OipDatatype, values: unknown[], i: number, want: string): AppError {
-  return bad(`${label}: element ${i} must be ${want} for ${datatype}, got ${JSON.stringify(values[i])?.slice(0, 40)}`);
+function wrongElement(name: string, datatype: OipDatatype, values: unknown[], i: number, want: string): AppError {
+  return bad(`${labelOf(name)}: element ${i} must be ${want} for ${datatype}, got ${JSON.stringify(values[i])?.slice(0, 40)}`);
 }
 
 /** Integers arrive as JSON numbers (exact up to 2^53) or as decimal strings (the full 64-bit range). */
@@ -230,22 +239,21 @@ export function specMismatch(
   spec: TensorSpec & { rankUnknown?: boolean },
   bound: Map<string, number>,
 ): string | null {
-  const label = `input '${spec.name}'`;
   const want = oipDatatypeOf(spec.dtype);
   if (want !== oipDatatypeOf(tensor.type)) {
-    return `${label} expects datatype ${want ?? spec.dtype}, got ${oipDatatypeOf(tensor.type) ?? tensor.type}`;
+    return `${labelOf(spec.name)} expects datatype ${want ?? spec.dtype}, got ${oipDatatypeOf(tensor.type) ?? tensor.type}`;
   }
   if (spec.rankUnknown) return null;
   const dims = tensor.dims;
-  if (dims.length !== spec.shape.length) return shapeMismatch(label, spec, dims);
+  if (dims.length !== spec.shape.length) return shapeMismatch(spec, dims);
   for (let i = 0; i < dims.length; i++) {
     const want = spec.shape[i];
     const got = dims[i] as number;
-    if (typeof want === 'number' && want !== got) return shapeMismatch(label, spec, dims);
+    if (typeof want === 'number' && want !== got) return shapeMismatch(spec, dims);
     if (typeof want === 'string') {
       const seen = bound.get(want);
       if (seen !== undefined && seen !== got) {
-        return `${label}: dim '${want}' is ${got} here but ${seen} in another input`;
+        return `${labelOf(spec.name)}: dim '${want}' is ${got} here but ${seen} in another input`;
       }
       bound.set(want, got);
     }
@@ -253,6 +261,6 @@ export function specMismatch(
   return null;
 }
 
-function shapeMismatch(label: string, spec: TensorSpec, dims: readonly number[]): string {
-  return `${label} expects shape ${formatShape(spec.shape.map((d) => (typeof d === 'number' ? d : -1)))}, got ${formatShape(dims)}`;
+function shapeMismatch(spec: TensorSpec, dims: readonly number[]): string {
+  return `${labelOf(spec.name)} expects shape ${formatShape(spec.shape.map((d) => (typeof d === 'number' ? d : -1)))}, got ${formatShape(dims)}`;
 }
