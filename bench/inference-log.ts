@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceLog, type InferenceRecord } from '../src/serving/inference-log/index.ts';
+import { createAnalyticsEngine, sqlString } from '../src/storage/index.ts';
 import { Cleanup } from './lib/cleanup.ts';
 import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
 import { fmtMs, fmtRatio, percentile, runClosedLoop, type Samples } from './lib/stats.ts';
@@ -14,6 +15,10 @@ const help = `npm run bench -- inference-log [flags]
   --rounds <n>    alternating rounds per level, so load drift hits both sides alike (default 4)
   --dir <path>    folder for the two logs (default: a temp folder; same disk for both sides)
   --quick         2000 appends per side and level
+  --compaction <n>  records per compaction round (default 20000; --quick 4000); 0 skips it
+
+Compaction: CPU per record (every thread of this process) of rolling a segment into Parquet,
+against DuckDB converting the same records from plain JSON lines (no checksums) in the same run.
 `;
 
 function options(args: string[]) {
@@ -25,6 +30,7 @@ function options(args: string[]) {
       rounds: { type: 'string' },
       dir: { type: 'string' },
       quick: { type: 'boolean' },
+      compaction: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -36,7 +42,9 @@ function options(args: string[]) {
   const rounds = Number(values.rounds ?? 4);
   if (!Number.isInteger(appends) || appends < rounds) throw new UsageError('--appends must be an integer ≥ --rounds');
   if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds must be a positive integer');
-  return { appends, rounds, dir: values.dir };
+  const compaction = Number(values.compaction ?? (values.quick ? 4000 : 20_000));
+  if (!Number.isInteger(compaction) || compaction < 0) throw new UsageError('--compaction must be a non-negative integer');
+  return { appends, rounds, dir: values.dir, compaction };
 }
 
 /** A record the size of a flights prediction: a few request fields, five features, two outputs. */
@@ -64,6 +72,43 @@ function record(i: number): InferenceRecord {
     degraded: false,
     extra: {},
   };
+}
+
+const cpuMsSince = (before: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+};
+
+/**
+ * CPU and wall time of compacting `n` records: Keel's log rolling its segment into Parquet (the
+ * checksum check, the JSON transform, zstd), against DuckDB reading the same records as plain
+ * JSON lines into Parquet with the same compression and thread count.
+ */
+async function compactionRound(root: string, round: number, n: number, nextId: () => number) {
+  const records = Array.from({ length: n }, () => record(nextId()));
+  const log = await InferenceLog.open({ dir: join(root, `compaction-${round}`), segmentMaxBytes: 1 << 30 });
+  for (let i = 0; i < n; i += 512) await Promise.all(records.slice(i, i + 512).map((r) => log.append(r)));
+  let cpu = process.cpuUsage();
+  let wall = performance.now();
+  await log.roll();
+  await log.compactNow();
+  const keel = { cpuMs: cpuMsSince(cpu), wallMs: performance.now() - wall };
+  if (log.stats().recordsCompacted !== n) throw new Error(`compacted ${log.stats().recordsCompacted} of ${n} records`);
+  await log.close();
+
+  const lines = join(root, `plain-${round}.jsonl`);
+  await writeFile(lines, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const engine = await createAnalyticsEngine({ threads: 1 });
+  try {
+    cpu = process.cpuUsage();
+    wall = performance.now();
+    await engine.run(
+      `COPY (SELECT * FROM read_ndjson(${sqlString(lines)})) TO ${sqlString(join(root, `plain-${round}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    return { keel, plain: { cpuMs: cpuMsSince(cpu), wallMs: performance.now() - wall } };
+  } finally {
+    await engine.close();
+  }
 }
 
 interface Side {
@@ -124,6 +169,22 @@ export async function run(args: string[]): Promise<void> {
       );
       await group.log.close();
       await single.log.close();
+    }
+    if (opts.compaction > 0) {
+      const sum = { keelCpu: 0, keelWall: 0, plainCpu: 0, plainWall: 0 };
+      const rounds = 3;
+      for (let r = 0; r < rounds; r++) {
+        const { keel, plain } = await compactionRound(root, r, opts.compaction, () => id++);
+        sum.keelCpu += keel.cpuMs;
+        sum.keelWall += keel.wallMs;
+        sum.plainCpu += plain.cpuMs;
+        sum.plainWall += plain.wallMs;
+      }
+      const perRecordUs = (ms: number) => ((ms * 1000) / (rounds * opts.compaction)).toFixed(1);
+      process.stdout.write(
+        `compaction, ${rounds} rounds of ${opts.compaction} records: Keel ${perRecordUs(sum.keelCpu)} µs CPU per record (wall ${perRecordUs(sum.keelWall)}); ` +
+          `plain JSON lines → Parquet ${perRecordUs(sum.plainCpu)} µs (wall ${perRecordUs(sum.plainWall)}); ratio ${fmtRatio(sum.keelCpu / sum.plainCpu)} CPU\n`,
+      );
     }
     process.stdout.write(
       `\n| concurrency | group commit appends/s | p50 / p99 | records per fdatasync | one fsync per record appends/s | p50 / p99 | throughput ratio |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
