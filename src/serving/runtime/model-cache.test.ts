@@ -104,6 +104,17 @@ describe('ModelCache', () => {
     expect(h.cache.usedBytes()).toBe(800);
   });
 
+  it('keeps least-recently-used order when one model runs many times in a row', async () => {
+    const h = harness();
+    for (const n of ['a', 'a', 'b', 'b', 'a', 'a']) await h.cache.run(ref(n, 200), {});
+    await h.cache.run(ref('c', 200), {});
+    expect(h.released).toEqual(['sha256:b']);
+    h.cache.unload('sha256:a');
+    for (const n of ['c', 'b', 'c']) await h.cache.run(ref(n, 200), {});
+    await h.cache.run(ref('d', 200), {});
+    expect(h.released).toEqual(['sha256:b', 'sha256:a', 'sha256:b']);
+  });
+
   it('never unloads a model with runs in flight, and catches up once they end', async () => {
     const h = harness();
     await h.cache.run(ref('a', 300), {});

@@ -68,6 +68,8 @@ interface Entry {
 export class ModelCache {
   // Map order is recency order: every use moves an entry to the end, so eviction walks from the front.
   private readonly entries = new Map<string, Entry>();
+  /** The entry last moved to the end of `entries` (see `touch`). */
+  private newest: Entry | undefined;
 
   constructor(private readonly opts: ModelCacheOptions) {}
 
@@ -87,8 +89,24 @@ export class ModelCache {
     throw new AppError('UNAVAILABLE', `model ${ref.digest} was unloaded while loading; retry`);
   }
 
-  /** Acquire, run, release. */
-  async run(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+  /** Acquire, run, release. A model already loaded runs without the lease and the awaited lookup `acquire` costs. */
+  run(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+    const e = this.entries.get(ref.digest);
+    if (e && e.state === 'READY' && e.session && !e.retired) return this.runOn(e, e.session, feeds, fetches);
+    return this.runAcquired(ref, feeds, fetches);
+  }
+
+  private async runOn(e: Entry, session: ModelSession, feeds: Record<string, ort.Tensor>, fetches?: readonly string[]) {
+    this.touch(e);
+    e.inFlight++;
+    try {
+      return await session.run(feeds, fetches);
+    } finally {
+      this.released(e);
+    }
+  }
+
+  private async runAcquired(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches?: readonly string[]) {
     const lease = await this.acquire(ref);
     try {
       return await lease.run(feeds, fetches);
@@ -164,6 +182,7 @@ export class ModelCache {
       lastUsedAt: null,
     };
     this.entries.set(ref.digest, e);
+    this.newest = e;
     this.makeRoom();
     e.loading = this.loadInto(e).finally(() => {
       e.loading = undefined;
@@ -213,8 +232,12 @@ export class ModelCache {
 
   private touch(e: Entry): void {
     e.lastUsedAt = this.opts.clock.now();
+    // Moved to the end of the map (most recently used) unless it is there already: with one hot
+    // model, every run would otherwise delete and re-insert the same entry.
+    if (this.newest === e) return;
     this.entries.delete(e.ref.digest);
     this.entries.set(e.ref.digest, e);
+    this.newest = e;
   }
 
   /**
@@ -238,6 +261,7 @@ export class ModelCache {
   private retire(e: Entry): void {
     e.retired = true;
     if (this.entries.get(e.ref.digest) === e) this.entries.delete(e.ref.digest);
+    if (this.newest === e) this.newest = undefined;
     if (e.inFlight === 0) this.releaseSession(e);
   }
 
