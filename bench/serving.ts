@@ -109,11 +109,13 @@ interface KeelCounters {
   logRecords: number;
   /** `keel_nodejs_gc_duration_seconds_sum`, every kind: seconds Keel's process spent collecting garbage. */
   gcSeconds: number;
+  /** `keel_predict_batch_seconds_sum{part="run"}`: seconds inside model calls, their tensors included. */
+  runSeconds: number;
 }
 
 async function keelCounters(url: string): Promise<KeelCounters> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const c: KeelCounters = { runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0 };
+  const c: KeelCounters = { runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0, runSeconds: 0 };
   const fields: Record<string, keyof KeelCounters> = {
     keel_predict_batch_rows_count: 'runs',
     keel_predict_batch_rows_sum: 'rows',
@@ -123,13 +125,14 @@ async function keelCounters(url: string): Promise<KeelCounters> {
   };
   for (const line of text.split('\n')) {
     const m = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
-    const field = m?.[1] ? fields[m[1]] : undefined;
+    const run = m?.[1] === 'keel_predict_batch_seconds_sum' && line.includes('part="run"');
+    const field = run ? 'runSeconds' : m?.[1] ? fields[m[1]] : undefined;
     if (field) c[field] += Number(m?.[2]);
   }
   return c;
 }
 
-const counterKeys = ['runs', 'rows', 'logWrites', 'logRecords', 'gcSeconds'] as const;
+const counterKeys = ['runs', 'rows', 'logWrites', 'logRecords', 'gcSeconds', 'runSeconds'] as const;
 
 type StageTotals = Map<string, { sum: number; count: number }>;
 
@@ -205,8 +208,16 @@ async function modelRunCost(model: Uint8Array, inputs: TensorMeta[], rows: Recor
     for (const [k, bytes] of otherMemoryBytes.entries())
       afterOther[k] = (afterOther[k] as number) + (await perRow(1, 200, bytes)) / 10;
   const sixteen = await perRow(16, 200);
+  // A batch the size 64 clients make, alone and after the most other memory, interleaved: per
+  // call, what the model's return to the caches costs a batch.
+  const batchRows = 32;
+  const batch = { alone: 0, afterOther: 0 };
+  for (let round = 0; round < 5; round++) {
+    batch.alone += ((await perRow(batchRows, 40)) * batchRows) / 5;
+    batch.afterOther += ((await perRow(batchRows, 40, otherMemoryBytes.at(-1))) * batchRows) / 5;
+  }
   await session.release();
-  return { one: afterOther[0] as number, sixteen, afterOther };
+  return { one: afterOther[0] as number, sixteen, afterOther, batchRows, batch };
 }
 
 /** Other memory written between one-row calls in `modelRunCost`: none, then more. */
@@ -239,6 +250,8 @@ interface Result {
   p99: number;
   /** Mean rows per model run over the timed rounds, when the side reports it. */
   meanBatch?: number;
+  /** Mean µs inside one model run (its tensors included), from Keel's batch histogram. */
+  meanRunUs?: number;
   /** Keel's garbage collection per request over the timed rounds (µs), from its own metrics. */
   gcUs?: number;
   /** Mean records per inference-log write over the timed rounds, when the side logs. */
@@ -310,7 +323,7 @@ function wrkDrive(wrk: WrkLoad, seconds: number): Drive {
 async function measure(sides: Side[], concurrency: number, rounds: number, drive: Drive): Promise<Result[]> {
   for (const side of sides) await drive(side, concurrency, -1, { latencies: [], wallMs: 0 });
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
-  const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0 }));
+  const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0, runSeconds: 0 }));
   const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const perRound = sides.map((): number[] => []);
   for (let r = 0; r < rounds; r++) {
@@ -351,7 +364,7 @@ async function measure(sides: Side[], concurrency: number, rounds: number, drive
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
-      ...(total.runs ? { meanBatch: total.rows / total.runs } : {}),
+      ...(total.runs ? { meanBatch: total.rows / total.runs, meanRunUs: (total.runSeconds * 1e6) / total.runs } : {}),
       // Writes in a round that appended nothing (the log-off side) are the previous side's tail, not its own.
       ...(total.logRecords && total.logWrites ? { recordsPerLogWrite: total.logRecords / total.logWrites } : {}),
       ...(side.counters ? { gcUs: (total.gcSeconds * 1e6) / sorted.length } : {}),
@@ -545,7 +558,9 @@ export async function run(args: string[]): Promise<void> {
           const us = cost.afterOther[k + 1] as number;
           return `${sizeLabel(bytes)} ${us.toFixed(0)} µs (${(us / cost.one).toFixed(2)}×)`;
         })
-        .join(', ')}\n`,
+        .join(
+          ', ',
+        )}; ${cost.batchRows} rows per call: ${cost.batch.alone.toFixed(0)} µs per call, ${cost.batch.afterOther.toFixed(0)} µs after ${sizeLabel(otherMemoryBytes.at(-1) as number)} of other memory\n`,
     );
     process.stdout.write(
       `load generator: ${o.load === 'wrk' ? `wrk (one thread, keep-alive connections, closed loop), ${o.rounds} rounds of ${o.seconds} s per side and concurrency` : `bench/lib closed-loop client (node:http keep-alive, one process), ${o.requests} requests per side and concurrency`}; predict rotates over ${records.length} routes, OIP over their ${oipBodies.length} logged model-input rows\n`,
@@ -612,7 +627,7 @@ export async function run(args: string[]): Promise<void> {
         'p95 ms',
         'p99 ms',
         'req/s ÷ baseline',
-        'rows per model run',
+        'rows per model run (µs per run)',
         'log records per write',
         'server CPU µs/req (main thread)',
         'Keel GC µs/req',
@@ -633,7 +648,7 @@ export async function run(args: string[]): Promise<void> {
           fmtMs(r.p95),
           fmtMs(r.p99),
           side.key === 'baseline' || !base ? '' : fmtRatio(r.reqPerSec / base.reqPerSec),
-          r.meanBatch === undefined ? '' : r.meanBatch.toFixed(1),
+          r.meanBatch === undefined ? '' : `${r.meanBatch.toFixed(1)} (${r.meanRunUs?.toFixed(0)})`,
           r.recordsPerLogWrite === undefined ? '' : r.recordsPerLogWrite.toFixed(1),
           `${r.serverCpuUs.toFixed(0)} (${r.serverMainCpuUs.toFixed(0)})`,
           r.gcUs === undefined ? '' : r.gcUs.toFixed(1),
