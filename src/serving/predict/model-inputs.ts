@@ -90,15 +90,16 @@ export function assembleInputs(
   return { rows, problems };
 }
 
-/** One tensor per input for a batch of rows: [rows, …the input's other dims]. */
+/**
+ * One tensor per input for a batch of rows: [rows, …the input's other dims]. This and `rowsOf`
+ * run once per model call over every row, so they use plain loops into preallocated arrays
+ * (flatMap and TypedArray.from with a map function cost a call per value).
+ */
 export function feedsFor(inputs: TensorSpec[], rows: InputRow[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const spec of inputs) {
     const width = rowWidth(spec);
-    const flat = rows.flatMap((r) => {
-      const v = r[spec.name];
-      return Array.isArray(v) ? v : [v];
-    });
+    const flat = gather(rows, spec.name);
     const dims = [rows.length, ...spec.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : 1))];
     if (dims.length === 1 && width === 1) dims.push(1);
     const shape = spec.shape.length === 1 ? [rows.length] : dims;
@@ -107,56 +108,78 @@ export function feedsFor(inputs: TensorSpec[], rows: InputRow[]): Record<string,
   return feeds;
 }
 
+/** One input's values over the rows, in row order, a row's array spread in place. */
+function gather(rows: InputRow[], name: string): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const v = (rows[i] as InputRow)[name];
+    if (Array.isArray(v)) for (let j = 0; j < v.length; j++) out.push(v[j]);
+    else out.push(v);
+  }
+  return out;
+}
+
+/** A float input's values: null is NaN (a missing feature), anything else as Number() reads it. */
+function fillFloats<T extends Float32Array | Float64Array>(out: T, values: unknown[]): T {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v === null ? Number.NaN : Number(v);
+  }
+  return out;
+}
+
 function tensorOf(dtype: string, values: unknown[], shape: number[]): ort.Tensor {
+  const n = values.length;
   switch (dtype) {
-    case 'string':
-      return new ort.Tensor(
-        'string',
-        values.map((v) => (v === null ? '' : String(v))),
-        shape,
-      );
-    case 'bool':
-      return new ort.Tensor(
-        'bool',
-        Uint8Array.from(values, (v) => (v ? 1 : 0)),
-        shape,
-      );
+    case 'string': {
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = values[i] === null ? '' : String(values[i]);
+      return new ort.Tensor('string', out, shape);
+    }
+    case 'bool': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = values[i] ? 1 : 0;
+      return new ort.Tensor('bool', out, shape);
+    }
     case 'float64':
-      return new ort.Tensor(
-        'float64',
-        Float64Array.from(values, (v) => (v === null ? Number.NaN : Number(v))),
-        shape,
-      );
+      return new ort.Tensor('float64', fillFloats(new Float64Array(n), values), shape);
     case 'int64':
       return new ort.Tensor(
         'int64',
         BigInt64Array.from(values, (v) => BigInt(v as number)),
         shape,
       );
-    case 'int32':
-      return new ort.Tensor(
-        'int32',
-        Int32Array.from(values, (v) => Number(v)),
-        shape,
-      );
+    case 'int32': {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = Number(values[i]);
+      return new ort.Tensor('int32', out, shape);
+    }
     default:
-      return new ort.Tensor(
-        'float32',
-        Float32Array.from(values, (v) => (v === null ? Number.NaN : Number(v))),
-        shape,
-      );
+      return new ort.Tensor('float32', fillFloats(new Float32Array(n), values), shape);
   }
 }
 
-/** Splits a batch's output tensors back into per-row plain values (numbers, strings or arrays). */
+const plainValue = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : v);
+
+/** The model's outputs split into one object per row: a single value per row as itself, more as an array. */
 export function rowsOf(outputs: Record<string, ort.Tensor>, rows: number): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = Array.from({ length: rows }, () => ({}));
-  for (const [name, t] of Object.entries(outputs)) {
-    const data = Array.from(t.data as ArrayLike<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+  const out = new Array<Record<string, unknown>>(rows);
+  for (let i = 0; i < rows; i++) out[i] = {};
+  for (const name of Object.keys(outputs)) {
+    const data = (outputs[name] as ort.Tensor).data as ArrayLike<unknown>;
     const per = rows > 0 ? data.length / rows : 0;
     for (let i = 0; i < rows; i++) {
-      const slice = data.slice(i * per, (i + 1) * per);
-      (out[i] as Record<string, unknown>)[name] = per === 1 ? slice[0] : slice;
+      const row = out[i] as Record<string, unknown>;
+      if (per === 1) {
+        row[name] = plainValue(data[i]);
+        continue;
+      }
+      // Rows that do not divide the output evenly keep slice's truncating bounds, as before.
+      const from = Math.trunc(i * per);
+      const to = Math.trunc((i + 1) * per);
+      const slice = new Array<unknown>(Math.max(to - from, 0));
+      for (let k = from; k < to; k++) slice[k - from] = plainValue(data[k]);
+      row[name] = slice;
     }
   }
   return out;
