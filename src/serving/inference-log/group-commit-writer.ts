@@ -40,6 +40,9 @@ const dsync = fsConstants.O_DSYNC;
 const segmentFlags =
   dsync === undefined ? 'wx' : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND | dsync;
 
+/** Largest buffer kept for reuse: a batch's size at full load, well past the ~50 KB of 64 clients. */
+const spareLimitBytes = 2 * 1024 * 1024;
+
 /**
  * Appends encoded records to the active segment with group commit: while one synchronous write
  * is in flight, new records queue; the next batch takes them all in one buffer and one write.
@@ -49,6 +52,8 @@ export class GroupCommitWriter {
   readonly stats: WriterStats = { appends: 0, batches: 0, syncs: 0, bytes: 0, largestBatch: 0, segmentsRolled: 0 };
   /** Batches not yet written, oldest first; only the last one takes appends. */
   private queue: Batch[] = [];
+  /** Buffers of batches already written, for the next ones (no allocation and regrowth per write). */
+  private readonly spareLines: LineBuffer[] = [];
   private queuedBytes = 0;
   private fh: FileHandle | null = null;
   private seq = 0;
@@ -92,7 +97,9 @@ export class GroupCommitWriter {
   private batchFor(minBytes: number): Batch {
     const last = this.queue[this.queue.length - 1];
     if (last && (last.lines.bytes === 0 || last.lines.bytes + minBytes <= this.opts.maxBatchBytes)) return last;
-    const batch: Batch = { lines: new LineBuffer(), resolves: [], rejects: [] };
+    const lines = this.spareLines.pop() ?? new LineBuffer();
+    lines.reset();
+    const batch: Batch = { lines, resolves: [], rejects: [] };
     this.queue.push(batch);
     return batch;
   }
@@ -171,6 +178,9 @@ export class GroupCommitWriter {
       this.stats.bytes += buf.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.resolves.length);
       for (const resolve of batch.resolves) resolve();
+      // Written: its buffer serves a later batch, already grown to a batch's size under load.
+      // (Not one a huge record grew: that memory goes back.)
+      if (this.spareLines.length < 2 && batch.lines.capacity <= spareLimitBytes) this.spareLines.push(batch.lines);
       if (this.size >= this.opts.segmentMaxBytes) this.rollWanted = true;
       if (this.rollWanted) await this.closeSegment();
     } catch (e) {

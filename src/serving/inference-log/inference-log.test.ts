@@ -76,6 +76,29 @@ describe('InferenceLog group commit', () => {
     expect(seen).toHaveLength(50);
   });
 
+  it('keeps every record whole and in order while batches of changing sizes reuse written buffers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
+    dirs.push(dir);
+    const log = await openLog({}, dir);
+    const sized = (i: number) => {
+      const r = testRecord(i);
+      return { ...r, extra: { pad: 'x'.repeat((i * 397) % 3000) } };
+    };
+    // Some waves start once the last is durable (a new batch on a written buffer), others a turn
+    // later, while a write is in flight (they queue into the next batch).
+    const appends: Promise<void>[] = [];
+    let i = 0;
+    for (const [w, size] of [1, 40, 3, 25, 60, 2, 30, 7].entries()) {
+      for (let k = 0; k < size; k++) appends.push(log.append(sized(i++)));
+      if (w % 2 === 0) await appends[appends.length - 1];
+      else await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appends);
+    expect(log.stats().batches).toBeGreaterThan(2);
+    const [file] = await segmentFiles(dir);
+    expect(decodeSegment(await readFile(file as string))).toEqual(Array.from({ length: i }, (_, n) => sized(n)));
+  });
+
   it('close() flushes appends still queued', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'keel-ilog-'));
     dirs.push(dir);

@@ -32,6 +32,11 @@ export class LineBuffer {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
+  /** Bytes the buffer holds room for. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Bytes laid so far. */
   get bytes(): number {
     return this.used;
@@ -49,6 +54,11 @@ export class LineBuffer {
     this.buf[body + n] = newline;
     this.used = body + n + 1;
     return this.used - start;
+  }
+
+  /** Empties the buffer for another batch, keeping its memory (grown to the size batches reach). */
+  reset(): void {
+    this.used = 0;
   }
 
   /** The laid lines (a view, valid until the next push). */
