@@ -74,6 +74,8 @@ export function batchable(inputs: readonly Spec[], outputs: readonly Spec[]): bo
  */
 export class OipBatchers {
   private readonly batchers = new Map<string, Batcher<Row, RowAnswer>>();
+  /** The batcher last found for a ref object, with the version it was for (one ref may serve two). */
+  private readonly byRef = new WeakMap<ModelRef, { name: string; version: number; batcher: Batcher<Row, RowAnswer> }>();
 
   constructor(
     private readonly cache: ModelCache,
@@ -85,7 +87,7 @@ export class OipBatchers {
    * Runs `feeds` (already checked against the signature, every one with `rows` rows) and returns
    * the `fetches` as tensors of `rows` rows.
    */
-  async run(
+  run(
     model: { name: string; version: number; ref: ModelRef },
     order: readonly string[],
     fetchAll: readonly string[],
@@ -95,17 +97,32 @@ export class OipBatchers {
   ): Promise<Record<string, ort.Tensor>> {
     const tensors = order.map((name) => feeds[name] as ort.Tensor);
     const rows = tensors[0]?.dims[0] ?? 0;
-    const types = tensors.map((t) => t.type);
-    const batcher = this.batcherFor(model, order, types, fetchAll);
+    const batcher = this.batcherFor(model, order, tensors, fetchAll);
     // At low load the request runs straight away on its own tensors, as the batcher would have run
-    // it alone, without the queue's bookkeeping (see Batcher.runExclusive).
-    const alone = batcher.runExclusive(rows, submit, async () => {
-      const out = await this.runModel(model.ref, feeds, fetches);
-      // The same check the queued path makes: every output leads with the request's rows.
+    // it alone, without the queue's bookkeeping (see Batcher.runExclusive). Not an async function:
+    // returning the run's promise from one would cost every request two more microtask turns.
+    return (
+      batcher.runExclusive(rows, submit, () => this.runChecked(model.ref, feeds, fetches, rows)) ??
+      this.runQueued(batcher, tensors, rows, fetchAll, fetches, submit)
+    );
+  }
+
+  /** One request's own run, with the check the queued path makes: every output leads with its rows. */
+  private runChecked(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches: readonly string[], rows: number) {
+    return this.runModel(ref, feeds, fetches).then((out) => {
       batchOutputs(out, fetches, rows);
       return out;
     });
-    if (alone) return alone;
+  }
+
+  private async runQueued(
+    batcher: Batcher<Row, RowAnswer>,
+    tensors: ort.Tensor[],
+    rows: number,
+    fetchAll: readonly string[],
+    fetches: readonly string[],
+    submit: SubmitOptions,
+  ): Promise<Record<string, ort.Tensor>> {
     const request: RequestFeeds = { tensors, widths: tensors.map((t) => t.size / Math.max(rows, 1)), rows };
     const items: Row[] = new Array(rows);
     for (let r = 0; r < rows; r++) items[r] = { feeds: request, row: r };
@@ -123,18 +140,25 @@ export class OipBatchers {
     await Promise.allSettled([...this.batchers.values()].map((b) => b.close()));
   }
 
-  /** `types`: the inputs' tensor types, the same for every request (each was checked against the signature). */
+  /**
+   * `tensors`: one request's inputs in `order`; their types are the same for every request (each
+   * was checked against the signature). Found by the version's ref object first, which spares
+   * building and hashing the key on every request.
+   */
   private batcherFor(
     model: { name: string; version: number; ref: ModelRef },
     order: readonly string[],
-    types: ort.Tensor.Type[],
+    tensors: readonly ort.Tensor[],
     fetchAll: readonly string[],
-  ) {
+  ): Batcher<Row, RowAnswer> {
+    const known = this.byRef.get(model.ref);
+    if (known && known.name === model.name && known.version === model.version) return known.batcher;
     // Per model version, not per file: its metrics carry the version's label. Two versions of one
     // file (rare: a re-registration) then batch apart but still share the loaded session.
     const key = `${model.name}\u0000${model.version}\u0000${model.ref.digest}`;
     let batcher = this.batchers.get(key);
     if (!batcher) {
+      const types = tensors.map((t) => t.type);
       const label = `${model.name}@${model.version}`;
       const specs = order.map((name) => model.ref.signature.inputs.find((s) => s.name === name) as TensorSpec);
       batcher = createBatcher<Row, RowAnswer>({
@@ -152,6 +176,7 @@ export class OipBatchers {
       const created = batcher;
       this.metrics?.watchQueue(label, () => created.stats().queuedItems);
     }
+    this.byRef.set(model.ref, { name: model.name, version: model.version, batcher });
     return batcher;
   }
 
@@ -183,14 +208,15 @@ export class OipBatchers {
     return this.runModel(ref, feeds, fetchAll);
   }
 
-  private async runModel(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches: readonly string[]) {
-    try {
-      return await this.cache.run(ref, feeds, fetches);
-    } catch (e) {
-      if (e instanceof AppError) throw e;
-      throw new AppError('INFERENCE_FAILED', `inference failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
-    }
+  private runModel(ref: ModelRef, feeds: Record<string, ort.Tensor>, fetches: readonly string[]) {
+    return this.cache.run(ref, feeds, fetches).then(undefined, inferenceFailed);
   }
+}
+
+/** A model run's failure as the caller sees it: Keel's own errors as they are, ONNX Runtime's as INFERENCE_FAILED. */
+function inferenceFailed(e: unknown): never {
+  if (e instanceof AppError) throw e;
+  throw new AppError('INFERENCE_FAILED', `inference failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
 }
 
 /** The request whose rows `items` are, all and in order; undefined when the batch mixes or splits requests. */
