@@ -109,7 +109,7 @@ interface KeelCounters {
   logRecords: number;
   /** `keel_nodejs_gc_duration_seconds_sum`, every kind: seconds Keel's process spent collecting garbage. */
   gcSeconds: number;
-  /** `keel_predict_batch_seconds_sum{part="run"}`: seconds inside model calls, their tensors included. */
+  /** `keel_predict_batch_seconds_sum{part="run"}`: seconds from each model run's start to its outputs. */
   runSeconds: number;
 }
 
@@ -253,7 +253,10 @@ interface Result {
   p99: number;
   /** Mean rows per model run over the timed rounds, when the side reports it. */
   meanBatch?: number;
-  /** Mean µs inside one model run (its tensors included), from Keel's batch histogram. */
+  /**
+   * Mean µs of one model run from Keel's batch histogram: from the batch's start to its outputs,
+   * so the tensors and the event-loop turn onnxruntime-node's setImmediate waits for are included.
+   */
   meanRunUs?: number;
   /** Keel's garbage collection per request over the timed rounds (µs), from its own metrics. */
   gcUs?: number;
@@ -630,7 +633,7 @@ export async function run(args: string[]): Promise<void> {
         'p95 ms',
         'p99 ms',
         'req/s ÷ baseline',
-        'rows per model run (µs per run)',
+        'rows per model run (µs, start to outputs)',
         'log records per write',
         'server CPU µs/req (main thread)',
         'Keel GC µs/req',

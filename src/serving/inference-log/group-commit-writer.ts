@@ -97,9 +97,7 @@ export class GroupCommitWriter {
   private batchFor(minBytes: number): Batch {
     const last = this.queue[this.queue.length - 1];
     if (last && (last.lines.bytes === 0 || last.lines.bytes + minBytes <= this.opts.maxBatchBytes)) return last;
-    const lines = this.spareLines.pop() ?? new LineBuffer();
-    lines.reset();
-    const batch: Batch = { lines, resolves: [], rejects: [] };
+    const batch: Batch = { lines: this.spareLines.pop() ?? new LineBuffer(), resolves: [], rejects: [] };
     this.queue.push(batch);
     return batch;
   }
@@ -180,7 +178,10 @@ export class GroupCommitWriter {
       for (const resolve of batch.resolves) resolve();
       // Written: its buffer serves a later batch, already grown to a batch's size under load.
       // (Not one a huge record grew: that memory goes back.)
-      if (this.spareLines.length < 2 && batch.lines.capacity <= spareLimitBytes) this.spareLines.push(batch.lines);
+      if (this.spareLines.length < 2 && batch.lines.capacity <= spareLimitBytes) {
+        batch.lines.reset();
+        this.spareLines.push(batch.lines);
+      }
       if (this.size >= this.opts.segmentMaxBytes) this.rollWanted = true;
       if (this.rollWanted) await this.closeSegment();
     } catch (e) {

@@ -74,8 +74,6 @@ export function batchable(inputs: readonly Spec[], outputs: readonly Spec[]): bo
  */
 export class OipBatchers {
   private readonly batchers = new Map<string, Batcher<Row, RowAnswer>>();
-  /** The batcher last found for a ref object, with the version it was for (one ref may serve two). */
-  private readonly byRef = new WeakMap<ModelRef, { name: string; version: number; batcher: Batcher<Row, RowAnswer> }>();
 
   constructor(
     private readonly cache: ModelCache,
@@ -142,8 +140,7 @@ export class OipBatchers {
 
   /**
    * `tensors`: one request's inputs in `order`; their types are the same for every request (each
-   * was checked against the signature). Found by the version's ref object first, which spares
-   * building and hashing the key on every request.
+   * was checked against the signature), so they are read only when the batcher is made.
    */
   private batcherFor(
     model: { name: string; version: number; ref: ModelRef },
@@ -151,8 +148,6 @@ export class OipBatchers {
     tensors: readonly ort.Tensor[],
     fetchAll: readonly string[],
   ): Batcher<Row, RowAnswer> {
-    const known = this.byRef.get(model.ref);
-    if (known && known.name === model.name && known.version === model.version) return known.batcher;
     // Per model version, not per file: its metrics carry the version's label. Two versions of one
     // file (rare: a re-registration) then batch apart but still share the loaded session.
     const key = `${model.name}\u0000${model.version}\u0000${model.ref.digest}`;
@@ -176,7 +171,6 @@ export class OipBatchers {
       const created = batcher;
       this.metrics?.watchQueue(label, () => created.stats().queuedItems);
     }
-    this.byRef.set(model.ref, { name: model.name, version: model.version, batcher });
     return batcher;
   }
 

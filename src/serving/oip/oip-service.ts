@@ -308,14 +308,6 @@ const heldKey = (m: ServedModel): string => `${m.projectId}\u0000${m.name}`;
 const heldError = (name: string): AppError =>
   new AppError('UNAVAILABLE', `model '${name}' is unloaded; POST /v2/repository/models/${name}/load to serve it again`);
 
-const refs = new WeakMap<ServedVersion, ModelRef>();
-
-/** A served version's model file, one object per version (batchers find theirs by it). */
 function refOf(v: ServedVersion): ModelRef {
-  let ref = refs.get(v);
-  if (!ref) {
-    ref = { digest: v.digest, size: v.size, signature: v.signature };
-    refs.set(v, ref);
-  }
-  return ref;
+  return { digest: v.digest, size: v.size, signature: v.signature };
 }

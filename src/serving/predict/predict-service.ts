@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { authorize, type Principal } from '../../auth/index.ts';
 import { AppError, type CancelSignal, type Clock, CountedErrors, type Logger } from '../../core/index.ts';
 import { type Batcher, batchObserver, createBatcher, type SubmitOptions } from '../batching/index.ts';
-import type { InferenceLog, InferenceRecord, JsonObject, JsonValue } from '../inference-log/index.ts';
+import type { InferenceLog, JsonObject, JsonValue } from '../inference-log/index.ts';
 import type { ModelCache } from '../runtime/model-cache.ts';
 import type { FeatureFetcher, FetchedFeatures, ServedStatus } from './feature-fetcher.ts';
 import { assembleInputs, type FieldProblem, feedsFor, type InputRow, invalidFields, rowsOf } from './model-inputs.ts';
@@ -59,39 +59,6 @@ const canonical = (row: InputRow) =>
       .sort()
       .map((k) => [k, row[k]]),
   );
-
-/** What a request's log records are made of. */
-interface LogContext {
-  route: Route;
-  requestId: string;
-  started: number;
-  latencyMs: number;
-  draw: number;
-  fetched: FetchedFeatures;
-  outputs: Outputs[];
-  records: Record<string, unknown>[];
-}
-
-/** The log record of a request's i-th record (`<request id>.<i>` when the request held several). */
-function recordOf(c: LogContext, i: number): InferenceRecord {
-  return {
-    requestId: c.records.length === 1 ? c.requestId : `${c.requestId}.${i}`,
-    time: c.started,
-    deployment: c.route.deployment.name,
-    model: { name: c.route.model.name, version: c.route.model.version, digest: c.route.model.digest },
-    arm: null,
-    inputs: c.records[i] as JsonObject,
-    features: {
-      values: (c.fetched.values[i] ?? {}) as JsonObject,
-      statuses: (c.fetched.statuses[i] ?? {}) as Record<string, string>,
-    },
-    outputs: (c.outputs[i] ?? {}) as JsonValue,
-    latencyMs: c.latencyMs,
-    randomDraw: c.draw,
-    degraded: c.fetched.degraded !== null,
-    extra: { project: c.route.projectId },
-  };
-}
 
 /**
  * The feature-aware predict path (DESIGN §4): route → online features (breaker, fallback) →
@@ -234,10 +201,28 @@ export class PredictService {
     const log = this.deps.log;
     if (log && draw < opts.logSampleRate) {
       const tl = performance.now();
-      const ctx: LogContext = { route, requestId, started, latencyMs: performance.now() - t0, draw, fetched, outputs, records };
-      // One record (most requests): no array of promises to wait on.
-      if (records.length === 1) await log.append(recordOf(ctx, 0));
-      else await Promise.all(records.map((_, i) => log.append(recordOf(ctx, i))));
+      const latencyMs = performance.now() - t0;
+      const appends = records.map((record, i) =>
+        log.append({
+          requestId: records.length === 1 ? requestId : `${requestId}.${i}`,
+          time: started,
+          deployment: route.deployment.name,
+          model: { name: route.model.name, version: route.model.version, digest: route.model.digest },
+          arm: null,
+          inputs: record as JsonObject,
+          features: {
+            values: (fetched.values[i] ?? {}) as JsonObject,
+            statuses: (fetched.statuses[i] ?? {}) as Record<string, string>,
+          },
+          outputs: (outputs[i] ?? {}) as JsonValue,
+          latencyMs,
+          randomDraw: draw,
+          degraded: fetched.degraded !== null,
+          extra: { project: route.projectId },
+        }),
+      );
+      // One record (most requests): its own append, without Promise.all around it.
+      await (appends.length === 1 ? appends[0] : Promise.all(appends));
       this.observe(labels, 'log', tl);
     }
     this.observe(labels, 'total', t0);

@@ -68,7 +68,7 @@ interface Entry {
 export class ModelCache {
   // Map order is recency order: every use moves an entry to the end, so eviction walks from the front.
   private readonly entries = new Map<string, Entry>();
-  /** The entry last moved to the end of `entries` (see `touch`). */
+  /** The entry last moved to the end of `entries` (see `startRun`). */
   private newest: Entry | undefined;
 
   constructor(private readonly opts: ModelCacheOptions) {}
@@ -82,8 +82,7 @@ export class ModelCache {
       if (e.state === 'FAILED') throw unavailable(e);
       // Evicted or unloaded while this caller waited: look again (a fresh load, or its failure).
       if (e.retired || !e.session) continue;
-      this.touch(e);
-      e.inFlight++;
+      this.startRun(e);
       return this.lease(e, e.session);
     }
     throw new AppError('UNAVAILABLE', `model ${ref.digest} was unloaded while loading; retry`);
@@ -97,8 +96,7 @@ export class ModelCache {
   }
 
   private async runOn(e: Entry, session: ModelSession, feeds: Record<string, ort.Tensor>, fetches?: readonly string[]) {
-    this.touch(e);
-    e.inFlight++;
+    this.startRun(e);
     try {
       return await session.run(feeds, fetches);
     } finally {
@@ -230,7 +228,9 @@ export class ModelCache {
     else if (this.usedBytes() > this.opts.budgetBytes) this.makeRoom();
   }
 
-  private touch(e: Entry): void {
+  /** A run starts on `e` (a lease or `run`'s own): most recently used, and not unloaded until it ends (`released`). */
+  private startRun(e: Entry): void {
+    e.inFlight++;
     e.lastUsedAt = this.opts.clock.now();
     // Moved to the end of the map (most recently used) unless it is there already: with one hot
     // model, every run would otherwise delete and re-insert the same entry.
