@@ -46,6 +46,10 @@ const benchmarks: Record<string, BenchEntry> = {
       'flights GBDT: bare Fastify + ORT vs Keel OIP infer vs Keel predict (features + log), 1/8/64; batching and log on/off; --quick',
     load: () => import('./serving.ts'),
   },
+  'cpu-profile': {
+    summary: 'self time per request of one side, from BENCH_CPU_PROF profiles cut by BENCH_ROUNDS; --against for a difference',
+    load: () => import('./cpu-profile.ts'),
+  },
   'inference-log': {
     summary: 'durable appends/s and p50/p99 at concurrency 1, 16, 128: group commit vs one fsync per record; --quick',
     load: () => import('./inference-log.ts'),
