@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InferenceLog, type InferenceRecord } from '../src/serving/inference-log/index.ts';
+import { serialize } from 'node:v8';
+import { InferenceLog, type InferenceRecord, LineBuffer } from '../src/serving/inference-log/index.ts';
 import { createAnalyticsEngine, sqlString } from '../src/storage/index.ts';
 import { Cleanup } from './lib/cleanup.ts';
 import { codeVersion, loadAverage, machineLine } from './lib/machine.ts';
@@ -16,9 +17,14 @@ const help = `npm run bench -- inference-log [flags]
   --dir <path>    folder for the two logs (default: a temp folder; same disk for both sides)
   --quick         2000 appends per side and level
   --compaction <n>  records per compaction round (default 20000; --quick 4000); 0 skips it
+  --encoding <n>  timed encodings per measure (default 100000; --quick 20000); 0 skips it
 
 Compaction: CPU per record (every thread of this process) of rolling a segment into Parquet,
 against DuckDB converting the same records from plain JSON lines (no checksums) in the same run.
+
+Encoding: main-thread µs per record of what an append does before its write (JSON.stringify, then
+laying the line with its MD5), against V8's serializer, the structured clone that handing the
+record to a worker thread would cost instead (ADR 0007).
 `;
 
 function options(args: string[]) {
@@ -31,6 +37,7 @@ function options(args: string[]) {
       dir: { type: 'string' },
       quick: { type: 'boolean' },
       compaction: { type: 'string' },
+      encoding: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -44,7 +51,9 @@ function options(args: string[]) {
   if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds must be a positive integer');
   const compaction = Number(values.compaction ?? (values.quick ? 4000 : 20_000));
   if (!Number.isInteger(compaction) || compaction < 0) throw new UsageError('--compaction must be a non-negative integer');
-  return { appends, rounds, dir: values.dir, compaction };
+  const encoding = Number(values.encoding ?? (values.quick ? 20_000 : 100_000));
+  if (!Number.isInteger(encoding) || encoding < 0) throw new UsageError('--encoding must be a non-negative integer');
+  return { appends, rounds, dir: values.dir, compaction, encoding };
 }
 
 /** A record the size of a flights prediction: a few request fields, five features, two outputs. */
@@ -72,6 +81,67 @@ function record(i: number): InferenceRecord {
     degraded: false,
     extra: {},
   };
+}
+
+/** The 15 features examples/flights/features.yaml's `delay_model` serves: 13 online, 2 request-time. */
+const servedFeatures = [
+  ...['mean_1h', 'mean_24h', 'mean_7d', 'count_1h', 'count_24h', 'count_7d', 'max_24h'].map((s) => `origin_delays__delay_${s}`),
+  ...['mean_1h', 'mean_24h', 'mean_7d', 'count_24h'].map((s) => `destination_delays__delay_${s}`),
+  'route_profile__distance',
+  'route_profile__last_delay',
+  'hour',
+  'weekday',
+];
+
+/** The record bench/serving's predict side logs: the request's three fields, each feature's value and status, two outputs. */
+function servedRecord(i: number): InferenceRecord {
+  const values: Record<string, number> = {};
+  const statuses: Record<string, string> = {};
+  for (const [k, name] of servedFeatures.entries()) {
+    values[name] = ((i * 7919 + k * 104_729) % 100_000) / 997;
+    statuses[name] = 'PRESENT';
+  }
+  return {
+    requestId: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed',
+    time: 1_796_000_000_000 + i,
+    deployment: 'delay',
+    model: { name: 'flights-delay', version: 1, digest: `sha256:${'7f'.repeat(32)}` },
+    arm: null,
+    inputs: { origin: 'ORD', destination: 'LGA', event_timestamp: '2001-01-21T06:00:00.000Z' },
+    features: { values, statuses },
+    outputs: { probability: 0.3112312316894531, label: 1 },
+    latencyMs: 1.723423,
+    randomDraw: (i % 997) / 997,
+    degraded: false,
+    extra: { project: 'prj_6mjt3mnevb1ncumd' },
+  };
+}
+
+/** µs per call of `fn` over `n` calls, after a warm-up of a fifth as many. */
+function usPerCall(n: number, fn: (i: number) => unknown): number {
+  for (let i = 0; i < n / 5; i++) fn(i);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fn(i);
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+/** What an append costs the main thread before its write, against a structured clone of the same records. */
+function encodingCosts(n: number): string {
+  const records = Array.from({ length: 200 }, (_, i) => servedRecord(i));
+  const bytes = JSON.stringify(records[0]).length;
+  const lines = new LineBuffer();
+  const pick = (i: number) => records[i % records.length] as InferenceRecord;
+  const stringify = usPerCall(n, (i) => JSON.stringify(pick(i)));
+  const laid = usPerCall(n, (i) => {
+    if (lines.bytes > 1 << 20) lines.reset();
+    return lines.push(JSON.stringify(pick(i)));
+  });
+  const clone = usPerCall(n, (i) => serialize(pick(i)));
+  return (
+    `encoding a served flights record (${bytes} bytes of JSON), µs per record on this thread: ` +
+    `JSON.stringify ${stringify.toFixed(2)}, stringified and laid with its MD5 ${laid.toFixed(2)}; ` +
+    `v8.serialize (a worker hand-off's clone) ${clone.toFixed(2)}, ${fmtRatio(clone / stringify)} JSON.stringify\n`
+  );
 }
 
 const cpuMsSince = (before: NodeJS.CpuUsage) => {
@@ -170,6 +240,7 @@ export async function run(args: string[]): Promise<void> {
       await group.log.close();
       await single.log.close();
     }
+    if (opts.encoding > 0) process.stdout.write(encodingCosts(opts.encoding));
     if (opts.compaction > 0) {
       const sum = { keelCpu: 0, keelWall: 0, plainCpu: 0, plainWall: 0 };
       const rounds = 3;

@@ -113,9 +113,11 @@ interface KeelCounters {
   runSeconds: number;
 }
 
+const zeroCounters = (): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0, runSeconds: 0 });
+
 async function keelCounters(url: string): Promise<KeelCounters> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const c: KeelCounters = { runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0, runSeconds: 0 };
+  const c = zeroCounters();
   const fields: Record<string, keyof KeelCounters> = {
     keel_predict_batch_rows_count: 'runs',
     keel_predict_batch_rows_sum: 'rows',
@@ -329,7 +331,7 @@ function wrkDrive(wrk: WrkLoad, seconds: number): Drive {
 async function measure(sides: Side[], concurrency: number, rounds: number, drive: Drive): Promise<Result[]> {
   for (const side of sides) await drive(side, concurrency, -1, { latencies: [], wallMs: 0 });
   const samples = sides.map((): Samples => ({ latencies: [], wallMs: 0 }));
-  const counted = sides.map((): KeelCounters => ({ runs: 0, rows: 0, logWrites: 0, logRecords: 0, gcSeconds: 0, runSeconds: 0 }));
+  const counted = sides.map(() => zeroCounters());
   const cpu = sides.map((): CpuUsed => ({ server: 0, main: 0, client: 0, busy: 0, total: 0 }));
   const perRound = sides.map((): number[] => []);
   for (let r = 0; r < rounds; r++) {

@@ -11,4 +11,4 @@ export type { InferenceRecord, JsonObject, JsonValue } from './inference-record.
 export { logColumns } from './inference-record.ts';
 export { registerInferenceLogMetrics } from './log-metrics.ts';
 export type { RecoveryReport } from './log-recovery.ts';
-export { decodeSegment } from './segment-codec.ts';
+export { decodeSegment, LineBuffer } from './segment-codec.ts';

@@ -143,12 +143,11 @@ function tensorOf(dtype: string, values: unknown[], shape: number[]): ort.Tensor
     }
     case 'float64':
       return new ort.Tensor('float64', fillFloats(new Float64Array(n), values), shape);
-    case 'int64':
-      return new ort.Tensor(
-        'int64',
-        BigInt64Array.from(values, (v) => BigInt(v as number)),
-        shape,
-      );
+    case 'int64': {
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) out[i] = BigInt(values[i] as number);
+      return new ort.Tensor('int64', out, shape);
+    }
     case 'int32': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) out[i] = Number(values[i]);

@@ -221,8 +221,7 @@ export class PredictService {
           extra: { project: route.projectId },
         }),
       );
-      // One record (most requests): its own append, without Promise.all around it.
-      await (appends.length === 1 ? appends[0] : Promise.all(appends));
+      await Promise.all(appends);
       this.observe(labels, 'log', tl);
     }
     this.observe(labels, 'total', t0);
